@@ -1,0 +1,102 @@
+"""Decide whether an ID token presented at a charger may charge (OCPI mod_tokens whitelist rules;
+reference ocpi.md §4.5, §8.14).
+
+In order: a token an eMSP's START_SESSION sent to this charger in the last 15 minutes is not checked again;
+a token in the CSMS's own table answers from it; a token an eMSP pushed follows its whitelist (ALWAYS: local;
+ALLOWED: local; ALLOWED_OFFLINE: ask the eMSP, allow a valid token if it cannot be reached; NEVER: ask the eMSP);
+an unknown token is asked of the registered eMSPs of the location's CPO, then the unknown-token policy decides.
+The answer is an OCPP-neutral status: Accepted, Blocked, Expired, Invalid or NoCredit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..db.models import (
+    Charger,
+    CsmsIdToken,
+    Location,
+    OcpiCommand,
+    Partner,
+    PartnerState,
+    RealtimeAuthorization,
+    utcnow,
+)
+from .emsp_tokens import find_token_by_uid
+
+__all__ = ["RealTimeAuthorizer", "authorize_id_token", "STATUS_OF_ALLOWED"]
+
+# OCPI AllowedType -> OCPP authorization status (2.0.1 has NoCredit; 1.6 reads it as Invalid).
+STATUS_OF_ALLOWED = {"ALLOWED": "Accepted", "BLOCKED": "Blocked", "EXPIRED": "Expired", "NO_CREDIT": "NoCredit",
+                     "NOT_ALLOWED": "Invalid"}
+
+
+class RealTimeAuthorizer(Protocol):
+    async def authorize(self, partner: Partner, uid: str, token_type: str, location_id: str | None,
+                        evse_uids: list[str]) -> dict[str, Any] | None:
+        """Ask the eMSP; return its AuthorizationInfo, {} when it does not know the token, None if unreachable."""
+
+
+async def _where(session: AsyncSession, identity: str) -> tuple[Charger | None, Location | None]:
+    charger = await session.scalar(select(Charger).where(Charger.identity == identity))
+    location = await session.get(Location, charger.location_id) if charger and charger.location_id else None
+    return charger, location
+
+
+async def _ask(sessions: async_sessionmaker[AsyncSession], realtime: RealTimeAuthorizer, partner: Partner,
+               identity: str, uid: str, token_type: str, location: Location | None, charger: Charger | None
+               ) -> dict[str, Any] | None:
+    evse_uids = [f"{charger.identity}-{e['evse_id']}" for e in charger.hardware or []] if charger else []
+    info = await realtime.authorize(partner, uid, token_type, location.ocpi_id if location else None, evse_uids)
+    if info:
+        async with sessions() as session:
+            session.add(RealtimeAuthorization(identity=identity, id_token=uid.upper(), partner_id=partner.id,
+                                              allowed=info.get("allowed", "NOT_ALLOWED"),
+                                              authorization_reference=info.get("authorization_reference"),
+                                              token=info.get("token") or {}))
+            await session.commit()
+    return info
+
+
+async def authorize_id_token(sessions: async_sessionmaker[AsyncSession], tenant_id: str | None, identity: str,
+                             id_token: str, *, realtime: RealTimeAuthorizer | None, unknown_policy: str = "accept"
+                             ) -> str:
+    """Return the OCPP-neutral status for ``id_token`` presented at charger ``identity``."""
+    async with sessions() as session:
+        since = utcnow() - timedelta(minutes=15)
+        commanded = await session.scalar(select(OcpiCommand.id).where(
+            OcpiCommand.identity == identity, OcpiCommand.command == "START_SESSION",
+            OcpiCommand.created_at >= since, func.upper(OcpiCommand.id_token).startswith(id_token.upper())))
+        if commanded is not None:
+            return "Accepted"
+        local = await session.scalar(select(CsmsIdToken).where(
+            CsmsIdToken.tenant_id == tenant_id, func.upper(CsmsIdToken.id_token) == id_token.upper())
+        ) if tenant_id else None
+        if local is not None:
+            return local.status
+        pushed = await find_token_by_uid(session, tenant_id, id_token) if tenant_id else None
+        charger, location = await _where(session, identity)
+        candidates: list[Partner] = []
+        if pushed is None and location is not None and location.cpo_party_id is not None:
+            candidates = list((await session.scalars(select(Partner).where(
+                Partner.cpo_party_id == location.cpo_party_id, Partner.state == PartnerState.REGISTERED))).all())
+        await session.commit()
+    if pushed is not None:
+        token, partner = pushed
+        valid, whitelist = token.valid, token.whitelist
+        if whitelist in ("ALWAYS", "ALLOWED") or realtime is None:
+            return "Accepted" if valid else "Invalid"
+        info = await _ask(sessions, realtime, partner, identity, token.data["uid"], token.type, location, charger)
+        if info is None:  # the eMSP cannot be reached
+            return "Accepted" if valid and whitelist == "ALLOWED_OFFLINE" else "Invalid"
+        return STATUS_OF_ALLOWED.get(info.get("allowed", ""), "Invalid") if info else "Invalid"
+    if realtime is not None:
+        for partner in candidates:
+            info = await _ask(sessions, realtime, partner, identity, id_token, "RFID", location, charger)
+            if info:
+                return STATUS_OF_ALLOWED.get(info.get("allowed", ""), "Invalid")
+    return "Accepted" if unknown_policy == "accept" else "Invalid"

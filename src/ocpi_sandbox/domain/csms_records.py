@@ -1,0 +1,153 @@
+"""What the embedded CSMS records: stations, connector statuses, transactions, meter samples, ID tokens.
+
+Each function is one short transaction and commits; the CSMS publishes the returned domain event afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import CsmsConnector, CsmsMeterSample, CsmsStation, CsmsTransaction, utcnow
+
+__all__ = [
+    "Sample", "station_connected", "station_disconnected", "record_boot", "record_status",
+    "start_transaction", "find_transaction", "record_samples", "end_transaction", "next_transaction_number",
+    "neutral_status", "mark_all_disconnected",
+]
+
+# 1.6 ChargePointStatus -> the 2.0.1 connector vocabulary (reference ocpp.md §3.4).
+_NEUTRAL = {
+    "Available": "available", "Preparing": "occupied", "Charging": "occupied", "SuspendedEV": "occupied",
+    "SuspendedEVSE": "occupied", "Finishing": "occupied", "Reserved": "reserved", "Unavailable": "unavailable",
+    "Faulted": "faulted", "Occupied": "occupied",
+}
+
+
+def neutral_status(ocpp_status: str) -> str:
+    return _NEUTRAL.get(ocpp_status, "unavailable")
+
+
+class Sample(msgspec.Struct, frozen=True, kw_only=True):
+    """One meter reading, version-neutral, in base units (Wh, W, A, V, %)."""
+
+    at: datetime
+    context: str | None = None
+    energy_wh: float | None = None
+    power_w: float | None = None
+    current_a: float | None = None
+    voltage_v: float | None = None
+    soc: float | None = None
+
+
+async def station_connected(session: AsyncSession, identity: str, version: str, tenant_id: str | None
+                            ) -> CsmsStation:
+    station = await session.get(CsmsStation, identity)
+    if station is None:
+        station = CsmsStation(identity=identity, tenant_id=tenant_id)
+        session.add(station)
+    station.ocpp_version, station.connected, station.last_seen_at = version, True, utcnow()
+    if tenant_id and station.tenant_id is None:
+        station.tenant_id = tenant_id
+    await session.commit()
+    return station
+
+
+async def station_disconnected(session: AsyncSession, identity: str) -> None:
+    await session.execute(update(CsmsStation).where(CsmsStation.identity == identity).values(connected=False))
+    await session.commit()
+
+
+async def mark_all_disconnected(session: AsyncSession) -> None:
+    """On start: no socket survives a restart, whatever the table says."""
+    await session.execute(update(CsmsStation).values(connected=False))
+    await session.commit()
+
+
+async def record_boot(session: AsyncSession, identity: str, *, vendor: str, model: str, serial_number: str | None,
+                      firmware_version: str | None, status: str) -> None:
+    station = await session.get(CsmsStation, identity)
+    if station is None:
+        return
+    station.vendor, station.model, station.serial_number = vendor, model, serial_number
+    station.firmware_version, station.registration_status = firmware_version, status
+    station.last_boot_at = station.last_seen_at = utcnow()
+    await session.commit()
+
+
+async def record_status(session: AsyncSession, identity: str, evse_id: int, connector_id: int, status: str,
+                        error_code: str | None, info: str | None) -> bool:
+    """Store a connector status; return whether it changed."""
+    row = await session.get(CsmsConnector, (identity, evse_id, connector_id))
+    changed = row is None or row.status != status or row.error_code != error_code
+    if row is None:
+        session.add(CsmsConnector(identity=identity, evse_id=evse_id, connector_id=connector_id, status=status,
+                                  error_code=error_code, info=info))
+    else:
+        row.status, row.error_code, row.info, row.updated_at = status, error_code, info, utcnow()
+    await session.commit()
+    return changed
+
+
+async def next_transaction_number(session: AsyncSession, identity: str) -> int:
+    """Return the next 1.6 transactionId for a station (the CSMS assigns them, OCPP 1.6 StartTransaction)."""
+    rows = await session.scalars(select(CsmsTransaction.transaction_id).where(CsmsTransaction.identity == identity))
+    numbers = [int(t) for t in rows if t.isdigit()]
+    return max(numbers, default=0) + 1
+
+
+async def start_transaction(session: AsyncSession, identity: str, transaction_id: str, *, evse_id: int | None,
+                            connector_id: int | None, id_token: str | None, id_token_type: str | None,
+                            started_at: datetime, meter_start_wh: float | None, remote_start_id: int | None = None,
+                            reservation_id: int | None = None, charging_state: str | None = None,
+                            ) -> tuple[CsmsTransaction, bool]:
+    """Create the transaction, or return the existing one (a replayed Started); the bool says if it is new."""
+    existing = await find_transaction(session, identity, transaction_id)
+    if existing is not None:
+        return existing, False
+    tx = CsmsTransaction(identity=identity, transaction_id=transaction_id, evse_id=evse_id,
+                         connector_id=connector_id, id_token=id_token, id_token_type=id_token_type,
+                         started_at=started_at, meter_start_wh=meter_start_wh, meter_last_wh=meter_start_wh,
+                         remote_start_id=remote_start_id, reservation_id=reservation_id,
+                         charging_state=charging_state)
+    session.add(tx)
+    await session.commit()
+    return tx, True
+
+
+async def find_transaction(session: AsyncSession, identity: str, transaction_id: str) -> CsmsTransaction | None:
+    return await session.scalar(select(CsmsTransaction).where(
+        CsmsTransaction.identity == identity, CsmsTransaction.transaction_id == transaction_id))
+
+
+async def record_samples(session: AsyncSession, tx: CsmsTransaction, samples: list[Sample], *,
+                         charging_state: str | None = None, seq_no: int | None = None, offline: bool = False,
+                         commit: bool = True) -> None:
+    """Store meter samples of a transaction and advance its last register reading (never backwards)."""
+    for s in samples:
+        session.add(CsmsMeterSample(transaction_pk=tx.id, at=s.at, context=s.context, energy_wh=s.energy_wh,
+                                    power_w=s.power_w, current_a=s.current_a, voltage_v=s.voltage_v, soc=s.soc))
+        if s.energy_wh is not None and (tx.meter_last_wh is None or s.energy_wh > tx.meter_last_wh):
+            tx.meter_last_wh = s.energy_wh
+    if charging_state:
+        tx.charging_state = charging_state
+    if seq_no is not None:
+        tx.seq_nos = sorted({*(tx.seq_nos or []), seq_no})
+    if offline:
+        tx.offline_events += 1
+    if commit:
+        await session.commit()
+
+
+async def end_transaction(session: AsyncSession, tx: CsmsTransaction, *, stopped_at: datetime,
+                          meter_stop_wh: float | None, reason: str | None) -> None:
+    tx.active, tx.stopped_at, tx.stop_reason = False, stopped_at, reason
+    if meter_stop_wh is not None:
+        tx.meter_stop_wh = meter_stop_wh
+        tx.meter_last_wh = max(tx.meter_last_wh or 0.0, meter_stop_wh)
+    else:
+        tx.meter_stop_wh = tx.meter_last_wh
+    await session.commit()

@@ -1,0 +1,144 @@
+"""Assemble what a CPO publishes about its sites: each location with its chargers' EVSEs, their live status,
+and the connectors' tariffs (the version-neutral input of the OCPI Locations module).
+
+EVSE status comes from what the charger last reported to the embedded CSMS, read the way OCPI wants it
+(reference ocpp.md §3.4): a charger that is not connected is UNKNOWN; an EVSE's status is the most significant
+of its connectors'.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import Charger, CpoParty, CsmsConnector, CsmsStation, Location
+from . import outbox
+
+__all__ = ["EvseView", "LocationView", "load_location_views", "load_location_view", "count_location_views",
+           "evse_status", "touch_charger_location", "emi3_evse_id"]
+
+# OCPI EVSE status of a connector status of either OCPP version.
+_OCPI_STATUS = {
+    "Available": "AVAILABLE", "Preparing": "CHARGING", "Charging": "CHARGING", "SuspendedEV": "CHARGING",
+    "SuspendedEVSE": "CHARGING", "Finishing": "CHARGING", "Occupied": "CHARGING", "Reserved": "RESERVED",
+    "Unavailable": "INOPERATIVE", "Faulted": "OUTOFORDER",
+}
+# When connectors of one EVSE disagree, the first of these wins (one in use makes the EVSE in use).
+_SIGNIFICANCE = ("CHARGING", "RESERVED", "BLOCKED", "OUTOFORDER", "INOPERATIVE", "AVAILABLE", "UNKNOWN")
+
+
+class EvseView(msgspec.Struct, kw_only=True):
+    uid: str
+    evse_id: str
+    status: str
+    capabilities: list[str]
+    connectors: list[dict]
+    last_updated: datetime
+
+
+class LocationView(msgspec.Struct, kw_only=True):
+    location: Location
+    evses: list[EvseView]
+    last_updated: datetime
+
+
+def evse_status(connector_statuses: list[str], connected: bool) -> str:
+    if not connected:
+        return "UNKNOWN"
+    mapped = {_OCPI_STATUS.get(s, "UNKNOWN") for s in connector_statuses} or {"AVAILABLE"}
+    return next(s for s in _SIGNIFICANCE if s in mapped)
+
+
+def emi3_evse_id(country_code: str, party_id: str, identity: str, evse: int) -> str:
+    # eMI3 EVSE ID: <country>*<operator>*E<id>; the id part allows letters, digits and '*' only.
+    clean = re.sub(r"[^A-Z0-9]", "", identity.upper())[:26] or "X"
+    return f"{country_code}*{party_id}*E{clean}*{evse}"
+
+
+async def _evses(session: AsyncSession, location: Location, country_code: str, party_id: str) -> list[EvseView]:
+    chargers = list((await session.scalars(select(Charger).where(Charger.location_id == location.id)
+                                           .order_by(Charger.created_at, Charger.id))).all())
+    identities = [c.identity for c in chargers]
+    statuses: dict[tuple[str, int], list[CsmsConnector]] = {}
+    for row in await session.scalars(select(CsmsConnector).where(CsmsConnector.identity.in_(identities))):
+        statuses.setdefault((row.identity, row.evse_id), []).append(row)
+    connected = {s.identity: s.connected for s in
+                 await session.scalars(select(CsmsStation).where(CsmsStation.identity.in_(identities)))}
+    evses = []
+    for charger in chargers:
+        for evse in charger.hardware or []:
+            reported = statuses.get((charger.identity, evse["evse_id"]), [])
+            stamp = max([charger.updated_at, *(r.updated_at for r in reported)])
+            evses.append(EvseView(
+                uid=f"{charger.identity}-{evse['evse_id']}", evse_id=emi3_evse_id(country_code, party_id, charger.identity,
+                                                                          evse["evse_id"]),
+                status=evse_status([r.status for r in reported], connected.get(charger.identity, False)),
+                capabilities=evse.get("capabilities", []), connectors=evse["connectors"], last_updated=stamp))
+    return evses
+
+
+async def _view(session: AsyncSession, location: Location, country_code: str, party_id: str) -> LocationView:
+    evses = await _evses(session, location, country_code, party_id)
+    stamp = max([location.updated_at, *(e.last_updated for e in evses)])
+    return LocationView(location=location, evses=evses, last_updated=stamp)
+
+
+def _published(party_pk: str, date_from: datetime | None, date_to: datetime | None):  # noqa: ANN202
+    query = select(Location).where(Location.cpo_party_id == party_pk)
+    # Location.updated_at is bumped whenever a connector below it changes (touch_charger_location), so it is
+    # the Location's last_updated and the date filters can run in SQL.
+    if date_from is not None:
+        query = query.where(Location.updated_at >= date_from)
+    if date_to is not None:
+        query = query.where(Location.updated_at < date_to)
+    return query
+
+
+async def load_location_views(session: AsyncSession, party_pk: str, country_code: str, party_id: str, *,
+                              date_from: datetime | None, date_to: datetime | None, offset: int, limit: int
+                              ) -> list[LocationView]:
+    query = _published(party_pk, date_from, date_to).order_by(Location.created_at, Location.id)
+    locations = (await session.scalars(query.offset(offset).limit(limit))).all()
+    return [await _view(session, loc, country_code, party_id) for loc in locations]
+
+
+async def count_location_views(session: AsyncSession, party_pk: str, *, date_from: datetime | None,
+                               date_to: datetime | None) -> int:
+    return await session.scalar(_published(party_pk, date_from, date_to).with_only_columns(func.count()))
+
+
+async def load_location_view(session: AsyncSession, party_pk: str, country_code: str, party_id: str,
+                             ocpi_id: str) -> LocationView | None:
+    location = await session.scalar(select(Location).where(
+        Location.cpo_party_id == party_pk, func.upper(Location.ocpi_id) == ocpi_id.upper()))
+    return None if location is None else await _view(session, location, country_code, party_id)
+
+
+async def touch_charger_location(session: AsyncSession, identity: str, at: datetime) -> str | None:
+    """Move last_updated of a charger and its location to ``at`` (OCPI: Connector -> EVSE -> Location)."""
+    charger = await session.scalar(select(Charger).where(Charger.identity == identity))
+    if charger is None or charger.location_id is None:
+        return None
+    charger.updated_at = max(charger.updated_at, at)
+    location = await session.get(Location, charger.location_id)
+    if location is not None:
+        location.updated_at = max(location.updated_at, at)
+        party = await session.get(CpoParty, location.cpo_party_id) if location.cpo_party_id else None
+        if party is not None:
+            # Every registered eMSP of the party is owed the EVSE's new status (OCPI: PATCH on the EVSE), as it
+            # is now: an eMSP that was down still gets each status, in order.
+            await session.flush()
+            evses = {e.uid: e for e in await _evses(session, location, party.country_code, party.party_id)}
+            for partner in await outbox.receivers(session, party.id):
+                for evse in charger.hardware or []:
+                    uid = f"{charger.identity}-{evse['evse_id']}"
+                    view = evses.get(uid)
+                    snapshot = {"status": view.status, "last_updated": view.last_updated.replace(
+                        microsecond=0).isoformat().replace("+00:00", "Z")} if view else None
+                    outbox.enqueue(session, partner, "evse_patch", f"{location.ocpi_id}/{uid}", "locations", snapshot)
+    await session.commit()
+    return charger.location_id

@@ -1,0 +1,108 @@
+"""The Commands module, CPO as Receiver (OCPI 2.2.1 mod_commands; reference ocpi.md §4.6).
+
+``POST {commands_url}/{command}`` answers at once with a CommandResponse (ACCEPTED with a timeout, or
+REJECTED/UNKNOWN_SESSION/NOT_SUPPORTED with a message; an unknown location is OCPI 2003 with a REJECTED
+response) and then carries the command out on the charger; the CommandResult follows at the response_url.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...db.models import Charger, CpoSession, CsmsTransaction, Location, OcpiCommand
+from ..caller import OcpiCaller
+from ..commands import CommandRunner
+from ..envelope import OcpiResponse, ocpi_response
+from ..errors import OcpiError
+from ..middleware import correlation_id_of
+from ..request_body import decode_body
+from ..status import OcpiStatus
+from ..v221 import commands as c221
+from ..v230 import commands as c230
+
+__all__ = ["CommandsController"]
+
+TIMEOUT = 30  # seconds the eMSP may wait for the CommandResult
+_TYPES = {"2.2.1": c221, "2.3.0": c230}
+_BODY = {"START_SESSION": "StartSession", "STOP_SESSION": "StopSession", "RESERVE_NOW": "ReserveNow",
+         "CANCEL_RESERVATION": "CancelReservation", "UNLOCK_CONNECTOR": "UnlockConnector"}
+
+
+def _answer(result: str, message: str | None = None, *, status: int = OcpiStatus.SUCCESS) -> Response[Any]:
+    data: dict[str, Any] = {"result": result, "timeout": TIMEOUT}
+    if message:
+        data["message"] = [{"language": "en", "text": message}]
+    return ocpi_response(data, status_code=status)
+
+
+async def _evse(db_session: AsyncSession, caller: OcpiCaller, location_id: str, evse_uid: str | None
+                ) -> tuple[Location | None, Charger | None, int | None]:
+    location = await db_session.scalar(select(Location).where(
+        Location.cpo_party_id == caller.party.id, func.upper(Location.ocpi_id) == location_id.upper()))
+    if location is None:
+        return None, None, None
+    chargers = (await db_session.scalars(select(Charger).where(Charger.location_id == location.id)
+                                         .order_by(Charger.created_at))).all()
+    for charger in chargers:
+        for evse in charger.hardware or []:
+            if evse_uid is None or f"{charger.identity}-{evse['evse_id']}".upper() == evse_uid.upper():
+                return location, charger, evse["evse_id"]
+    return location, None, None
+
+
+class CommandsController(Controller):
+    path = "/commands"
+    opt = {"ocpi_module": "commands"}
+
+    @post("/{command:str}", operation_id="ocpiCommand", include_in_schema=False, status_code=200)
+    async def receive(self, request: Request, caller: OcpiCaller, db_session: AsyncSession, command: str,
+                      command_runner: CommandRunner) -> Response[OcpiResponse[Any]]:
+        version = request.route_handler.opt["ocpi_version"]
+        if command not in _BODY:
+            return _answer("NOT_SUPPORTED", f"{command} is not a command this CPO supports; use one of "
+                                            f"{', '.join(_BODY)}")
+        body = decode_body(await request.body(), getattr(_TYPES[version], _BODY[command]))
+        row = OcpiCommand(tenant_id=caller.partner.tenant_id, partner_id=caller.partner.id, cpo_party_id=caller.party.id,
+                          command=command, version=version, request=msgspec.to_builtins(body),
+                          response_url=body.response_url)
+        if command in ("START_SESSION", "RESERVE_NOW", "UNLOCK_CONNECTOR"):
+            evse_uid = getattr(body, "evse_uid", None)
+            location, charger, evse_id = await _evse(db_session, caller, body.location_id, evse_uid)
+            if location is None:
+                return _answer("REJECTED", f"unknown location {body.location_id}", status=OcpiStatus.UNKNOWN_LOCATION)
+            if charger is None:
+                return _answer("REJECTED", f"no EVSE {evse_uid} at location {body.location_id}" if evse_uid
+                               else f"location {body.location_id} has no EVSE")
+            row.identity, row.evse_id = charger.identity, evse_id
+            if command == "UNLOCK_CONNECTOR":
+                row.connector_id = int(body.connector_id) if body.connector_id.isdigit() else 1
+            else:
+                row.id_token = body.token.uid
+            if command == "RESERVE_NOW":
+                row.emsp_reservation_id = body.reservation_id
+        elif command == "STOP_SESSION":
+            cpo_session = await db_session.get(CpoSession, body.session_id)
+            if cpo_session is None or cpo_session.partner_id != caller.partner.id:
+                return _answer("UNKNOWN_SESSION", f"no session {body.session_id} of yours")
+            tx = await db_session.get(CsmsTransaction, cpo_session.transaction_pk)
+            if cpo_session.status != "ACTIVE" or tx is None:
+                return _answer("REJECTED", f"session {body.session_id} is {cpo_session.status}, not ACTIVE")
+            row.identity, row.evse_id = tx.identity, tx.evse_id
+            row.request = {**row.request, "_transaction_id": tx.transaction_id}
+        else:  # CANCEL_RESERVATION
+            reservation = await db_session.scalar(select(OcpiCommand).where(
+                OcpiCommand.partner_id == caller.partner.id, OcpiCommand.command == "RESERVE_NOW",
+                OcpiCommand.emsp_reservation_id == body.reservation_id).order_by(OcpiCommand.id.desc()))
+            if reservation is None:
+                return _answer("REJECTED", f"no reservation {body.reservation_id} of yours")
+            row.identity, row.evse_id = reservation.identity, reservation.evse_id
+            row.request = {**row.request, "_reservation_number": reservation.id}
+        db_session.add(row)
+        await db_session.commit()
+        command_runner.submit(row.id, correlation_id_of(request.scope))
+        return _answer("ACCEPTED")

@@ -1,0 +1,184 @@
+"""OCPI 2.2.1 Locations module objects (mod_locations.asciidoc): Location, EVSE, Connector and their parts.
+
+Shared pieces (GeoLocation, Hours, EnergyMix, Image, BusinessDetails, ConnectorType, ...) live in ``types``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+import msgspec
+
+from ..primitives import URL, CiString, DateTime, OcpiObject, String
+from .types import (
+    AdditionalGeoLocation,
+    BusinessDetails,
+    ConnectorFormat,
+    ConnectorType,
+    DisplayText,
+    EnergyMix,
+    GeoLocation,
+    Hours,
+    Image,
+    PowerType,
+    TokenType,
+)
+
+__all__ = [
+    "CAPABILITIES",
+    "Capability",
+    "Connector",
+    "EVSE",
+    "FACILITIES",
+    "Facility",
+    "Location",
+    "PARKING_RESTRICTIONS",
+    "PARKING_TYPES",
+    "ParkingRestriction",
+    "ParkingType",
+    "PublishTokenType",
+    "Status",
+    "StatusSchedule",
+]
+
+Status = Literal[
+    "AVAILABLE",
+    "BLOCKED",
+    "CHARGING",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "PLANNED",
+    "REMOVED",
+    "RESERVED",
+    "UNKNOWN",
+]
+Capability = Literal[
+    "CHARGING_PROFILE_CAPABLE",
+    "CHARGING_PREFERENCES_CAPABLE",
+    "CHIP_CARD_SUPPORT",
+    "CONTACTLESS_CARD_SUPPORT",
+    "CREDIT_CARD_PAYABLE",
+    "DEBIT_CARD_PAYABLE",
+    "PED_TERMINAL",
+    "REMOTE_START_STOP_CAPABLE",
+    "RESERVABLE",
+    "RFID_READER",
+    "START_SESSION_CONNECTOR_REQUIRED",
+    "TOKEN_GROUP_CAPABLE",
+    "UNLOCK_CAPABLE",
+]
+CAPABILITIES: tuple[str, ...] = get_args(Capability)
+Facility = Literal[
+    "HOTEL",
+    "RESTAURANT",
+    "CAFE",
+    "MALL",
+    "SUPERMARKET",
+    "SPORT",
+    "RECREATION_AREA",
+    "NATURE",
+    "MUSEUM",
+    "BIKE_SHARING",
+    "BUS_STOP",
+    "TAXI_STAND",
+    "TRAM_STOP",
+    "METRO_STATION",
+    "TRAIN_STATION",
+    "AIRPORT",
+    "PARKING_LOT",
+    "CARPOOL_PARKING",
+    "FUEL_STATION",
+    "WIFI",
+]
+FACILITIES: tuple[str, ...] = get_args(Facility)
+ParkingType = Literal[
+    "ALONG_MOTORWAY", "PARKING_GARAGE", "PARKING_LOT", "ON_DRIVEWAY", "ON_STREET", "UNDERGROUND_GARAGE"
+]
+PARKING_TYPES: tuple[str, ...] = get_args(ParkingType)
+ParkingRestriction = Literal["EV_ONLY", "PLUGGED", "DISABLED", "CUSTOMERS", "MOTORCYCLES"]
+PARKING_RESTRICTIONS: tuple[str, ...] = get_args(ParkingRestriction)
+
+
+class PublishTokenType(OcpiObject, kw_only=True):
+    """OCPI 2.2.1 mod_locations, PublishTokenType class: a token allowed to see an unpublished Location.
+
+    The spec asks for at least one of ``uid``, ``visual_number``, ``group_id``; callers check that.
+    """
+
+    uid: CiString(36) | None = None
+    type: TokenType | None = None
+    visual_number: String(64) | None = None
+    issuer: String(64) | None = None
+    group_id: CiString(36) | None = None
+
+
+class StatusSchedule(OcpiObject, kw_only=True):
+    """OCPI 2.2.1 mod_locations, StatusSchedule class: a planned EVSE status, informational only."""
+
+    period_begin: DateTime
+    period_end: DateTime | None = None
+    status: Status
+
+
+class Connector(OcpiObject, kw_only=True):
+    """OCPI 2.2.1 mod_locations, Connector object: a socket or cable on an EVSE, without a status."""
+
+    id: CiString(36)
+    standard: ConnectorType
+    format: ConnectorFormat
+    power_type: PowerType
+    max_voltage: int
+    max_amperage: int
+    max_electric_power: int | None = None
+    tariff_ids: list[CiString(36)] | None = None
+    terms_and_conditions: URL | None = None
+    last_updated: DateTime
+
+
+class EVSE(OcpiObject, kw_only=True):
+    """OCPI 2.2.1 mod_locations, EVSE object: one charging point that charges one EV at a time."""
+
+    uid: CiString(36)
+    evse_id: CiString(48) | None = None
+    status: Status
+    status_schedule: list[StatusSchedule] | None = None
+    capabilities: list[Capability] | None = None
+    connectors: Annotated[list[Connector], msgspec.Meta(min_length=1)]
+    floor_level: String(4) | None = None
+    coordinates: GeoLocation | None = None
+    physical_reference: String(16) | None = None
+    directions: list[DisplayText] | None = None
+    parking_restrictions: list[ParkingRestriction] | None = None
+    images: list[Image] | None = None
+    last_updated: DateTime
+
+
+class Location(OcpiObject, kw_only=True):
+    """OCPI 2.2.1 mod_locations, Location object: a charging site with its EVSEs."""
+
+    country_code: CiString(2)
+    party_id: CiString(3)
+    id: CiString(36)
+    publish: bool
+    publish_allowed_to: list[PublishTokenType] | None = None
+    name: String(255) | None = None
+    address: String(255)
+    city: String(45)
+    postal_code: String(10) | None = None
+    state: String(45) | None = None
+    country: String(3)
+    coordinates: GeoLocation
+    related_locations: list[AdditionalGeoLocation] | None = None
+    parking_type: ParkingType | None = None
+    evses: list[EVSE] | None = None
+    directions: list[DisplayText] | None = None
+    operator: BusinessDetails | None = None
+    suboperator: BusinessDetails | None = None
+    owner: BusinessDetails | None = None
+    facilities: list[Facility] | None = None
+    time_zone: String(255)
+    opening_times: Hours | None = None
+    charging_when_closed: bool | None = None
+    images: list[Image] | None = None
+    energy_mix: EnergyMix | None = None
+    last_updated: DateTime

@@ -1,0 +1,77 @@
+"""Pushes to the eMSP's own Receiver endpoints: Session PUT then PATCHes, the CDR POST, EVSE status PATCHes —
+in order per object, queued while the eMSP is down and delivered once it is back, visible in the management
+API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import websockets
+from ocpp.v16 import ChargePoint as Cp16
+from ocpp.v16 import call as call16
+
+from ocpi_sandbox.db.models import Charger
+from tests.conftest import Sandbox
+from tests.ocpi.test_sessions_cdrs_modules import HARDWARE, SITE, TARIFF, TOKEN
+from tests.peers.registration import registered_emsp
+
+
+async def wait_for(predicate, timeout: float = 15.0) -> None:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: Sandbox):
+    async with registered_emsp(sandbox, "2.2.1") as reg:
+        party = reg.party["id"]
+        await sandbox.api.post(f"/api/parties/{party}/tariffs", json={"id": "AC-11", "tariff": TARIFF})
+        site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": party})).json()
+        tenant = (await sandbox.api.get("/api/tenants")).json()[0]["id"]
+        async with sandbox.service("csms").sessions() as session:
+            session.add(Charger(tenant_id=tenant, identity="PUSH-CP", location_id=site["id"], ocpp_version="1.6",
+                                config={}, hardware=HARDWARE))
+            await session.commit()
+        await reg.client.put(reg.url("tokens/DE/EMP/04AABBCC"), json=TOKEN)
+        reg.emsp.down = True  # the eMSP is in maintenance for the whole session
+        async with websockets.connect(f"{sandbox.csms_url}/PUSH-CP", subprotocols=["ocpp1.6"]) as ws:
+            cp = Cp16("PUSH-CP", ws)
+            loop = asyncio.create_task(cp.start())
+            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+            await cp.call(call16.StatusNotification(connector_id=1, error_code="NoError", status="Charging"))
+            start = await cp.call(call16.StartTransaction(connector_id=1, id_tag="04AABBCC", meter_start=0,
+                                                          timestamp="2026-11-02T08:00:00Z"), suppress=False)
+            await cp.call(call16.MeterValues(connector_id=1, transaction_id=start.transaction_id, meter_value=[
+                {"timestamp": "2026-11-02T08:30:00Z", "sampled_value": [{"value": "5000"}]}]))
+            await cp.call(call16.StopTransaction(meter_stop=9000, timestamp="2026-11-02T09:00:00Z",
+                                                 transaction_id=start.transaction_id), suppress=False)
+            loop.cancel()
+        pushes_api = f"/api/partners/{reg.party['partner_id']}/pushes"
+
+        def pending_seen() -> bool:
+            return bool(reg.emsp.received) and any(r["method"] == "PUT" for r in reg.emsp.received[-20:])
+
+        await wait_for(pending_seen)
+        waiting = (await sandbox.api.get(pushes_api, params={"state": "pending"})).json()
+        assert {p["kind"] for p in waiting} >= {"session_put", "cdr_post", "evse_patch"}
+        assert any(p["last_status"] == 503 for p in waiting)
+        reg.emsp.down = False
+        await wait_for(lambda: any(m == "POST" for m, _, _ in reg.emsp.pushes))
+        await wait_for(lambda: len([p for p in reg.emsp.pushes if "/sessions/" in p[1]]) >= 2)
+        session_pushes = [(m, body) for m, path, body in reg.emsp.pushes if "/sessions/" in path]
+        assert session_pushes[0][0] == "PUT" and session_pushes[0][1]["status"] == "ACTIVE"
+        assert session_pushes[-1][0] == "PATCH" and session_pushes[-1][1]["status"] == "COMPLETED"
+        assert session_pushes[-1][1]["kwh"] == 9.0
+        [cdr] = [body for m, _, body in reg.emsp.pushes if m == "POST"]
+        assert cdr["total_energy"] == 9.0 and cdr["session_id"] == session_pushes[0][1]["id"]
+        evse = [body for m, path, body in reg.emsp.pushes if "/locations/" in path]
+        assert evse and evse[-1]["status"] == "CHARGING"
+        delivered = (await sandbox.api.get(pushes_api, params={"state": "delivered"})).json()
+        cdr_push = next(p for p in delivered if p["kind"] == "cdr_post")
+        assert cdr_push["location"].endswith(f"/emsp/cdrs/{cdr['id']}")
+        # The session PUT was queued while the eMSP answered 503: it got there on a later attempt.
+        assert next(p for p in delivered if p["kind"] == "session_put")["attempts"] >= 2
+        again = await sandbox.api.post(f"{pushes_api}/{cdr_push['id']}/retry")
+        assert again.status_code == 200 and again.json()["state"] == "pending"
+        await wait_for(lambda: len([1 for m, _, _ in reg.emsp.pushes if m == "POST"]) == 2)

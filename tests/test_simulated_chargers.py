@@ -1,0 +1,77 @@
+"""Chargers made through the management API are live simulated stations on the embedded CSMS: they boot, report
+status, and an eMSP's START_SESSION becomes a real remote start that the simulator carries out (1.6 and 2.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import Sandbox
+from tests.ocpi.test_commands_module import TOKEN
+from tests.peers.registration import registered_emsp
+
+SITE = {"name": "Sim Site", "address": "Simweg 1", "city": "Delft", "country": "NLD", "latitude": "52.01160",
+        "longitude": "4.35710", "time_zone": "Europe/Amsterdam"}
+
+
+async def eventually(check, timeout: float = 20.0):  # noqa: ANN001, ANN201
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("model, version", [("homebox-7c", "1.6"), ("homebox-7c", "2.0.1")])
+async def test_api_charger_boots_and_runs_an_ocpi_remote_session(sandbox: Sandbox, model: str, version: str):
+    async with registered_emsp(sandbox, "2.2.1") as reg:
+        site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": reg.party["id"]})).json()
+        created = await sandbox.api.post("/api/chargers", json={
+            "location_id": site["id"], "brand_slug": "voltstream", "model_slug": model, "ocpp_version": version,
+            "identity": f"SIM-{version}"})
+        assert created.status_code == 201, created.text
+        charger = created.json()
+
+        async def booted():
+            state = (await sandbox.api.get(f"/api/chargers/{charger['id']}")).json()["state"]
+            return state if state["connected"] and state["boot_status"] == "Accepted" and state["connectors"] else None
+
+        state = await eventually(booted)
+        assert state["simulated"] and state["connectors"][0]["status"] == "Available"
+
+        start = await reg.client.post(reg.url("commands/START_SESSION"), json={
+            "response_url": reg.emsp.response_url("start"), "token": TOKEN, "location_id": site["ocpi_id"],
+            "evse_uid": f"SIM-{version}-1"})
+        assert start.json()["data"]["result"] == "ACCEPTED"
+
+        async def result():
+            return reg.emsp.command_results.get("start")
+
+        assert (await eventually(result))["result"] == "ACCEPTED"
+
+        async def session():
+            found = (await reg.client.get(reg.url("sessions?date_from=2020-01-01T00:00:00Z"))).json()["data"]
+            return found[0] if found else None
+
+        s = await eventually(session)
+        assert s["auth_method"] == "COMMAND" and s["status"] == "ACTIVE"
+        stop = await reg.client.post(reg.url("commands/STOP_SESSION"), json={
+            "response_url": reg.emsp.response_url("stop"), "session_id": s["id"]})
+        assert stop.json()["data"]["result"] == "ACCEPTED"
+
+        async def cdr():
+            return (await reg.client.get(reg.url("cdrs"))).json()["data"]
+
+        [the_cdr] = await eventually(cdr)
+        assert the_cdr["session_id"] == s["id"]
+        await sandbox.service("frame_log").flush()
+        frames = (await sandbox.api.get(f"/api/chargers/{charger['id']}/logs", params={"limit": 500})).json()["items"]
+        actions = {f["action"] for f in frames}
+        expected = {"BootNotification", "StatusNotification"} | (
+            {"RemoteStartTransaction", "StartTransaction", "StopTransaction"} if version == "1.6"
+            else {"RequestStartTransaction", "TransactionEvent"})
+        assert expected <= actions
+        assert {f["side"] for f in frames} == {"simulator"}  # logged once, by the simulator
