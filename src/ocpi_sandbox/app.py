@@ -25,6 +25,7 @@ from . import __version__
 from .api.auth import provide_principal, provide_tenant_id
 from .api.errors import api_exception_handler
 from .api.catalog import CatalogController
+from .api.charger_chaos import ChargerChaosController
 from .api.chargers import ChargersController
 from .api.health import health
 from .api.locations import LocationsController
@@ -224,7 +225,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
                                    exception_handlers=ocpi_handlers))
 
     api = Router("/", route_handlers=[TenantsController, PartiesController, PartnersController, LocationsController, price_cdr,
-                                 PartyTariffsController, TariffsController, CatalogController, ChargersController],
+                                 PartyTariffsController, TariffsController, CatalogController, ChargersController,
+                                 ChargerChaosController],
                  security=[{"BearerToken": []}], before_request=_strict_body,
                  exception_handlers={Exception: api_exception_handler},
                  dependencies={"principal": Provide(provide_principal), "tenant_id": Provide(provide_tenant_id)})

@@ -105,6 +105,38 @@ class StationLink:
         if self._ws is not None:
             self._ws.transport.abort()
 
+    async def go_offline(self) -> None:
+        """Break the connection as a network failure would, and stay offline until ``reconnect_now()``."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return
+        if self._ws is not None:
+            self._ws.transport.abort()
+            # Let the connection wind down by itself, so that the station hears it is offline.
+            done, _ = await asyncio.wait({task}, timeout=10)
+            if done:
+                return
+        task.cancel()  # waiting out a back-off, or mid-handshake: nothing to wind down
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            pass
+
+    async def reconnect_now(self) -> None:
+        """Connect at once, ending a back-off wait or an offline hold instead of waiting it out."""
+        if self.connected.is_set():
+            return
+        task = self._task
+        if task is not None and not task.done() and self._ws is None:
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+            self._task = None
+        self.start()
+
     async def _run(self) -> None:
         attempt = 0
         while not self._stopping:
@@ -202,7 +234,11 @@ class StationLink:
 
     async def send_raw(self, text: str) -> None:
         """Send a frame as is (the chaos switch "send a malformed frame"); it is logged like any other."""
-        if self._ws is None:
+        ws = self._ws
+        if ws is None:
             raise ConnectionLost("not connected")
         self._frame("out", text)
-        await self._ws.send(text)
+        try:
+            await ws.send(text)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"the connection closed: {exc}") from None
