@@ -148,4 +148,7 @@ class EnergyFlow:
 
     def _read(self: Station, evse: EvseState, role: str) -> list[Reading]:
         """Read the meter of ``evse`` for the measurands the setting ``role`` lists."""
+        # A sample is the power at its timestamp, not the mean of the physics step that ended there (which lags
+        # by half a step on a DC ramp): CSMSs integrate samples, and their integral must match the register.
+        self._allocate()
         return read_meter(self.settings.members(role), self._electrical(evse))
