@@ -3,7 +3,8 @@
 
 Only the standard library is used here, so this works on a fresh machine with Python 3.11+ and git:
 
-    python3 dev.py serve [ocpi-sandbox serve options]   # install into .venv, then start the sandbox
+    python3 dev.py serve [ocpi-sandbox serve options]   # install into .venv, then start the sandbox with the
+                                                        # small-urban-ac bundle (--preset none: without)
     python3 dev.py test  [pytest options]                # install test extras into .venv, then run the suite
 
 Installs are pinned by ``constraints.txt`` and skipped when nothing changed since the last one.
@@ -61,6 +62,8 @@ def main(argv: list[str]) -> int:
     if command == "serve":
         ensure_venv("")
         exe = BIN / "ocpi-sandbox"
+        if not any(arg == "--preset" or arg.startswith("--preset=") for arg in rest):
+            rest = ["--preset", "small-urban-ac", *rest]  # start with live chargers; --preset none for a bare CPO
         return subprocess.call([str(exe), "serve", *rest], cwd=ROOT)
     ensure_venv("test")
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)

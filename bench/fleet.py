@@ -53,8 +53,10 @@ def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="ocpi-sandbox-fleet-"))
     db = workdir / "bench.db"
     env = {**os.environ, "OCPI_SANDBOX_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "OCPI_SANDBOX_ADMIN_TOKEN": ADMIN}
-    server = subprocess.Popen([sys.executable, "-m", "ocpi_sandbox", "serve", "--port", str(port), "--log-level",
-                               "warning"], env=env, cwd=workdir, stdout=subprocess.DEVNULL)
+    # --profile: the sandbox runs under cProfile (slower; for finding where the time goes, not for the figures).
+    profiler = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
+    server = subprocess.Popen([sys.executable, *profiler, "-m", "ocpi_sandbox", "serve", "--port", str(port),
+                               "--log-level", "warning"], env=env, cwd=workdir, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
     try:
@@ -131,4 +133,5 @@ if __name__ == "__main__":
     parser.add_argument("--chargers", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=10.0, help="meter value interval of every charger, s")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the steady-state window")
+    parser.add_argument("--profile", metavar="FILE", help="run the sandbox under cProfile and write its stats here")
     main(parser.parse_args())

@@ -75,3 +75,43 @@ async def test_api_charger_boots_and_runs_an_ocpi_remote_session(sandbox: Sandbo
             else {"RequestStartTransaction", "TransactionEvent"})
         assert expected <= actions
         assert {f["side"] for f in frames} == {"simulator"}  # logged once, by the simulator
+
+
+async def test_2_0_1_transaction_started_at_plug_in_becomes_an_ocpi_session_once_the_token_arrives(sandbox: Sandbox):
+    """OCPP 2.0.1's default TxStartPoint starts the transaction when the cable goes in, before any token: the
+    START_SESSION that follows authorizes it, and only then does it become the eMSP's OCPI session."""
+    async with registered_emsp(sandbox, "2.2.1") as reg:
+        site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": reg.party["id"]})).json()
+        charger = (await sandbox.api.post("/api/chargers", json={
+            "location_id": site["id"], "brand_slug": "voltstream", "model_slug": "homebox-7c", "ocpp_version": "2.0.1",
+            "identity": "PLUG-FIRST"})).json()
+
+        async def booted():
+            state = (await sandbox.api.get(f"/api/chargers/{charger['id']}")).json()["state"]
+            return state["connected"] and state["boot_status"] == "Accepted"
+
+        await eventually(booted)
+        plugged = await sandbox.api.post(f"/api/chargers/{charger['id']}/commands/plug-in")
+        assert plugged.status_code == 200, plugged.text
+
+        async def started_without_token():
+            state = (await sandbox.api.get(f"/api/chargers/{charger['id']}")).json()["state"]
+            return state["transaction"]
+
+        assert (await eventually(started_without_token))["id_token"] is None
+        start = await reg.client.post(reg.url("commands/START_SESSION"), json={
+            "response_url": reg.emsp.response_url("start"), "token": TOKEN, "location_id": site["ocpi_id"],
+            "evse_uid": "PLUG-FIRST-1"})
+        assert start.json()["data"]["result"] == "ACCEPTED"
+
+        async def session():
+            found = (await reg.client.get(reg.url("sessions?date_from=2020-01-01T00:00:00Z"))).json()["data"]
+            return found[0] if found else None
+
+        s = await eventually(session)
+        assert s["auth_method"] == "COMMAND" and s["cdr_token"]["uid"] == TOKEN["uid"]
+        assert (await eventually(lambda: _result(reg)))["result"] == "ACCEPTED"
+
+
+async def _result(reg):  # noqa: ANN001, ANN202
+    return reg.emsp.command_results.get("start")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,27 +24,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import __version__
 from .api.auth import provide_principal, provide_tenant_id
+from .api.bulk_chargers import BulkChargersController
 from .api.errors import api_exception_handler
 from .api.catalog import CatalogController
 from .api.charger_chaos import ChargerChaosController
+from .api.charger_commands import ChargerCommandsController
+from .api.charger_logs import ChargerLogsController
+from .api.charger_operations import ChargerOperationsController
 from .api.chargers import ChargersController
 from .api.health import health
+from .api.bundles import BundlesController, PresetsController
+from .api.jobs import JobsController
 from .api.locations import LocationsController
+from .api.power_limits import PowerLimitsController
 from .api.pricing import price_cdr
 from .api.tariffs import PartyTariffsController, TariffsController
 from .api.parties import PartiesController
 from .api.partners import PartnersController
 from .api.tenants import TenantsController
-from .db.engine import create_engine, create_session_factory
+from .db.engine import create_engine, create_session_factory, is_sqlite
+from .fleet_commands import FleetCommands
 from .charger_fleet import ChargerFleet
 from .csms.connection import CsmsConfig
 from .csms.endpoint import CsmsEndpoint, csms_websocket
 from .csms.frame_log import FrameLog
+from .csms.meter_buffer import MeterBuffer
 from .csms.gateway import ChargerGateway
 from .csms.remote_commands import CsmsChargerCommands
 from .db.migrate import migrate
+from .jobs import JobRunner
+from .jobs.create_chargers import CreateChargers
+from .jobs.delete_chargers import DeleteChargers
+from .jobs.bundles import ProvisionBundle
+from .jobs.update_chargers import UpdateChargers
 from .domain import csms_records
 from .domain import cpo_sessions, location_view
+from .domain.charger_operations import ChargerOperations
 from .domain.charging_events import (
     ChargingEvent,
     ConnectorStatusChanged,
@@ -54,8 +70,10 @@ from .domain.charging_events import (
     TransactionStarted,
 )
 from .ocpi.caller import OcpiCaller, authenticate_caller
+from .ocpi.charging_profiles import ChargingProfileRunner
 from .ocpi.client import OcpiClient
 from .ocpi.commands import CommandRunner
+from .ocpi.controllers.chargingprofiles import ChargingProfilesController
 from .ocpi.controllers.commands import CommandsController
 from .ocpi.controllers.credentials import CredentialsController
 from .ocpi.controllers.locations import LocationsController as OcpiLocationsController
@@ -85,6 +103,7 @@ OCPI_CONTROLLERS: dict[str, list[type]] = {
     "commands": [CommandsController],
     "tariffs": [OcpiTariffsController],
     "tokens": [TokensController],
+    "chargingprofiles": [ChargingProfilesController],
 }
 
 
@@ -134,6 +153,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
 
     ``http_transport`` replaces the network for outbound OCPI calls (tests pass an in-process or refusing one).
     """
+    # apscheduler logs every run of every job at INFO; the chores run every few seconds and would drown the log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     exchange_log = ExchangeLog(sessions)
@@ -147,32 +168,56 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     gateway = ChargerGateway()
     push_dispatcher = PushDispatcher(sessions, ocpi_client)
     command_runner = CommandRunner(sessions, ocpi_client, CsmsChargerCommands(gateway))
+    # Charger operations API and OCPI ChargingProfiles: SetChargingProfile & co. through the embedded CSMS.
+    charger_operations = ChargerOperations(sessions, CsmsChargerCommands(gateway))
+    charging_profile_runner = ChargingProfileRunner(sessions, ocpi_client, charger_operations)
     frame_log = FrameLog(sessions, retention=timedelta(hours=settings.frame_log_retention_hours))
     # Simulated chargers log their own frames; the CSMS logs those of chargers it does not simulate.
     fleet = Fleet(on_frame=lambda identity, direction, text: frame_log.append(identity, direction, text, "simulator"))
     bind = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     charger_fleet = ChargerFleet(sessions, fleet, embedded_csms_url=f"ws://{bind}:{settings.port}/csms",
                                  health_url=f"http://{bind}:{settings.port}/api/health")
-    csms = CsmsEndpoint(sessions=sessions, bus=bus, gateway=gateway, frame_log=frame_log,
+    fleet_commands = FleetCommands(charger_fleet, frame_log)
+    # One process owns a SQLite file, so a restart takes over the jobs the previous run left at once.
+    job_runner = JobRunner(sessions, exclusive=is_sqlite(settings.database_url))
+    for kind in (CreateChargers(sessions, charger_fleet), UpdateChargers(sessions, charger_fleet),
+                 DeleteChargers(charger_fleet), ProvisionBundle(sessions, charger_fleet)):
+        job_runner.register(kind)
+    meters = MeterBuffer(sessions)
+    csms = CsmsEndpoint(sessions=sessions, bus=bus, gateway=gateway, frame_log=frame_log, meters=meters,
                         config=CsmsConfig(heartbeat_interval=settings.csms_heartbeat_interval,
                                           unknown_tokens=settings.csms_unknown_tokens),
                         unknown_chargers=settings.csms_unknown_chargers, realtime=EmspAuthorizer(ocpi_client),
                         is_simulated=fleet.is_simulated)
 
+    # Transactions that carry an OCPI session (an eMSP's token): only their meter values need the database here,
+    # which keeps a large fleet of locally authorized chargers off it (docs/performance.md).
+    ocpi_transactions: set[str] = set()
+
     async def follow_transactions(event: ChargingEvent) -> None:
         # Transactions of an eMSP's tokens become OCPI sessions, and their end a priced CDR.
-        handlers = {TransactionStarted: cpo_sessions.open_session, MeterSampleReceived: cpo_sessions.update_session,
-                    TransactionEnded: cpo_sessions.close_session}
-        handler = handlers.get(type(event))
-        if handler is not None:
+        if isinstance(event, TransactionStarted):
             async with sessions() as session:
-                await handler(session, event)
+                if await cpo_sessions.open_session(session, event) is not None:
+                    ocpi_transactions.add(event.transaction_pk)
+        elif isinstance(event, MeterSampleReceived) and event.transaction_pk in ocpi_transactions:
+            await meters.flush()  # the session's periods are cut from every sample, the buffered ones too
+            async with sessions() as session:
+                await cpo_sessions.update_session(session, event, patch_interval=settings.ocpi_session_patch_interval)
+        elif isinstance(event, TransactionEnded):
+            ocpi_transactions.discard(event.transaction_pk)
+            async with sessions() as session:
+                await cpo_sessions.close_session(session, event)
+        else:
+            return
+        push_dispatcher.wake()  # the Session PUT/PATCH or CDR just queued goes now, not at the next round
 
     async def touch_locations(event: ChargingEvent) -> None:
         # OCPI: a connector's change moves its EVSE's and Location's last_updated (reference ocpi.md §8.5).
         if isinstance(event, (ConnectorStatusChanged, StationConnectionChanged)):
             async with sessions() as session:
                 await location_view.touch_charger_location(session, event.identity, event.at)
+            push_dispatcher.wake()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -180,15 +225,26 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         async with sessions() as session:
             await csms_records.mark_all_disconnected(session)
         bus.subscribe(touch_locations)
+        async with sessions() as session:
+            ocpi_transactions.update(await cpo_sessions.active_session_transactions(session))
+            await session.commit()
         bus.subscribe(follow_transactions)
         bus.start()
         scheduler = AsyncIOScheduler()
         # Periodic chores only; per-charger work lives in the chargers' own tasks (DESIGN.md).
         scheduler.add_job(frame_log.prune, "interval", hours=1, id="prune-frame-log", coalesce=True)
-        scheduler.add_job(charger_fleet.save, "interval", seconds=30, id="save-charger-state", coalesce=True)
+        scheduler.add_job(charger_fleet.save, "interval", seconds=2, id="save-changed-charger-state", coalesce=True,
+                          kwargs={"changed_only": True}, max_instances=1)
+        scheduler.add_job(charger_fleet.save, "interval", seconds=60, id="save-charger-state", coalesce=True)
+        scheduler.add_job(job_runner.sweep, "interval", seconds=5, id="claim-jobs", coalesce=True)
         scheduler.start()
-        background = [asyncio.create_task(frame_log.run()), asyncio.create_task(push_dispatcher.run()),
-                      asyncio.create_task(charger_fleet.start())]
+
+        async def run_jobs() -> None:
+            await charger_fleet.ready.wait()  # resumed jobs then find the restored chargers already running
+            await job_runner.run()
+
+        background = [asyncio.create_task(frame_log.run()), asyncio.create_task(meters.run()), asyncio.create_task(push_dispatcher.run()),
+                      asyncio.create_task(charger_fleet.start()), asyncio.create_task(run_jobs())]
         try:
             yield
         finally:
@@ -197,8 +253,10 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await job_runner.close()
             await charger_fleet.close()
             await frame_log.flush()
+            await meters.flush()
             await bus.stop()
             await http.aclose()
             await engine.dispose()
@@ -226,7 +284,10 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
 
     api = Router("/", route_handlers=[TenantsController, PartiesController, PartnersController, LocationsController, price_cdr,
                                  PartyTariffsController, TariffsController, CatalogController, ChargersController,
-                                 ChargerChaosController],
+                                 ChargerCommandsController, ChargerLogsController,
+                                 ChargerChaosController, BulkChargersController, JobsController,
+                                 PresetsController, BundlesController,
+                                 ChargerOperationsController, PowerLimitsController],
                  security=[{"BearerToken": []}], before_request=_strict_body,
                  exception_handlers={Exception: api_exception_handler},
                  dependencies={"principal": Provide(provide_principal), "tenant_id": Provide(provide_tenant_id)})
@@ -247,6 +308,12 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             "gateway": constant(gateway),
             "command_runner": constant(command_runner),
             "charger_fleet": constant(charger_fleet),
+            "charger_operations": constant(charger_operations),
+            "charging_profile_runner": constant(charging_profile_runner),
+            "job_runner": constant(job_runner),
+            "fleet_commands": constant(fleet_commands),
+            "frame_log": constant(frame_log),
+            "session_factory": constant(sessions),
         },
         exception_handlers={Exception: _any_exception_handler},
         openapi_config=OpenAPIConfig(
@@ -260,6 +327,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         ),
         state={"sessions": sessions, "engine": engine, "exchange_log": exchange_log, "bus": bus, "gateway": gateway,
                "frame_log": frame_log, "csms": csms, "command_runner": command_runner,
-               "push_dispatcher": push_dispatcher, "charger_fleet": charger_fleet},
+               "push_dispatcher": push_dispatcher, "charger_fleet": charger_fleet,
+               "charger_operations": charger_operations, "charging_profile_runner": charging_profile_runner,
+               "fleet_commands": fleet_commands, "job_runner": job_runner},
         debug=False,
     )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import httpx
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db.models import Charger
@@ -63,7 +63,30 @@ class ChargerFleet:
         return link
 
     async def remove(self, identity: str) -> None:
-        await self.fleet.remove(identity)
+        """Stop simulating a charger, keeping its last state (a charger restarted with new settings goes on)."""
+        station = await self.fleet.remove(identity)
+        if station is not None:
+            try:
+                snapshot = station.snapshot()
+            except Exception:
+                log.exception("charger %s: snapshot failed", identity)
+                return
+            async with self._sessions() as session:
+                await session.execute(update(Charger).where(Charger.identity == identity).values(snapshot=snapshot))
+                await session.commit()
+
+    def booted(self, identity: str) -> bool | None:
+        """Whether a simulated charger is connected and its CSMS accepted its boot; None if it is not simulated
+        here."""
+        link = self.fleet.link(identity)
+        if link is None:
+            return None
+        return link.connected.is_set() and link.station.registration == "Accepted"
+
+    def link_error(self, identity: str) -> str | None:
+        """Why a simulated charger's last connection attempt failed, if it did."""
+        link = self.fleet.link(identity)
+        return link.last_error if link is not None else None
 
     async def start(self) -> None:
         """Load every enabled charger, wait until the server answers, then connect them all (staggered)."""
@@ -85,18 +108,30 @@ class ChargerFleet:
             link.start()
         self.fleet.start()
 
-    async def save(self) -> int:
-        """Save every running station's snapshot; return how many."""
+    async def save(self, *, changed_only: bool = False) -> int:
+        """Save running stations' snapshots (only those whose state moved since their last save when
+        ``changed_only``); return how many.
+
+        Saved often for the changed ones, a station killed with its process (SIGKILL, power cut) loses at most
+        a few seconds; on restore it integrates its physics over the gap, so its meter register never shows a
+        lower value than one it already sent.
+        """
         rows = []
         for link in self.fleet:
+            if changed_only and not link.dirty:
+                continue
+            link.dirty = False
             try:
-                rows.append((link.identity, link.station.snapshot()))
+                rows.append({"key": link.identity, "snapshot": link.station.snapshot()})
             except Exception:
                 log.exception("charger %s: snapshot failed", link.identity)
         if rows:
+            table = Charger.__table__
+            statement = update(table).where(table.c.identity == bindparam("key")).values(
+                snapshot=bindparam("snapshot"))
             async with self._sessions() as session:
-                for identity, snapshot in rows:
-                    await session.execute(update(Charger).where(Charger.identity == identity).values(snapshot=snapshot))
+                # One Core executemany for the batch: thousands of chargers save in one statement.
+                await (await session.connection()).execute(statement, rows)
                 await session.commit()
         return len(rows)
 

@@ -72,25 +72,40 @@ def main() -> None:
 @click.option("--public-url", default=None,
               help="Base URL put into OCPI URLs (default http://HOST:PORT; env OCPI_SANDBOX_PUBLIC_URL).")
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--preset", default=None,
+              help="Start with a bundle of this preset (GET /api/presets lists them; e.g. small-urban-ac); "
+                   "'none' for a bare CPO party.")
 def serve(host: str | None, port: int | None, database_url: str | None, public_url: str | None,
-          log_level: str) -> None:
+          log_level: str, preset: str | None) -> None:
     """Start the sandbox: OCPI at /ocpi, the management API at /api."""
     import uvicorn
 
     from .app import create_app
+    from .startup_bundle import announce_when_ready, bundle_banner, prepare_bundle
 
     settings = _settings(host=host, port=port, database_url=database_url, public_url=public_url)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    preset = None if preset in (None, "", "none") else preset
     try:
-        quick = asyncio.run(_prepare(settings))
+        start = asyncio.run(prepare_bundle(settings, preset)) if preset else None
+        quick = None if preset else asyncio.run(_prepare(settings))
     except Exception as exc:  # noqa: BLE001 - a start-up failure should read as advice, not a traceback
         from sqlalchemy.engine import make_url
 
+        from .domain.errors import DomainError
+
+        if isinstance(exc, DomainError):
+            raise click.UsageError(exc.message) from None
         shown = make_url(settings.database_url).render_as_string(hide_password=True)
         raise click.ClickException(f"could not prepare the database {shown}: {exc}") from None
-    click.echo(_banner(settings, quick))
+    if start is not None:
+        click.echo(bundle_banner(settings, start))
+        announce_when_ready(settings, start, click.echo)
+    else:
+        click.echo(_banner(settings, quick))
+    # Live log streams (SSE) never end by themselves: give open requests a few seconds, then stop anyway.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-                loop="auto", http="auto", ws="auto")
+                loop="auto", http="auto", ws="auto", timeout_graceful_shutdown=5)
 
 
 @main.command("export-schemas")
@@ -177,6 +192,13 @@ def admin_token(database_url: str | None, reset: bool) -> None:
             await engine.dispose()
 
     click.echo(asyncio.run(_reset()))
+
+
+# Client commands: they drive a running sandbox over its management API (see cli_fleet).
+from .cli_fleet import chargers, command, location, logs  # noqa: E402 - after main exists, to add to it
+
+for _client_command in (location, chargers, command, logs):
+    main.add_command(_client_command)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ class Settings(msgspec.Struct, kw_only=True):
     ocpi_page_limit: int = 100
     # The credentials POST/PUT blocks while we call the eMSP back; the spec advises generous timeouts.
     ocpi_client_timeout: float = 30.0
+    # Session PATCHes to an eMSP go at most this often per session, carrying the newest kWh, closed charging
+    # periods and running cost (OCPI mod_sessions asks for updates "not too chatty"); the final one goes at once.
+    ocpi_session_patch_interval: float = 30.0
     # After a credentials PUT the previous token stays valid this long (ocpi/ocpi#568 leaves it open).
     ocpi_token_grace_seconds: int = 300
     # Embedded CSMS: heartbeat interval given in BootNotification answers, seconds.

@@ -12,7 +12,35 @@ ADMIN_ONLY = {("POST", "/api/tenants"), ("GET", "/api/tenants")}
 NO_OBJECT = {("GET", "/api/health"), ("GET", "/api/parties"), ("POST", "/api/parties"), ("GET", "/api/locations"),
              ("POST", "/api/locations"), ("POST", "/api/pricing"), ("GET", "/api/chargers"),
              ("POST", "/api/chargers"), ("GET", "/api/catalog/brands"), ("GET", "/api/catalog/brands/{brand_slug}/models"),
-             ("GET", "/api/catalog/brands/{brand_slug}/models/{model_slug}")}
+             ("GET", "/api/catalog/brands/{brand_slug}/models/{model_slug}"), ("GET", "/api/jobs"),
+             ("GET", "/api/presets"), ("GET", "/api/presets/{name}"), ("POST", "/api/bundles"), ("GET", "/api/bundles")}
+
+
+def charger_operations(charger: str) -> dict[tuple[str, str], tuple[str, str, object]]:
+    """The charger operations routes (smart charging), on alpha's charger; a session id of alpha's would do the
+    same (tests/test_smart_charging.py checks that one)."""
+    limit, profile = {"limit": {"acMaxPowerA": 16}}, {"chargingProfile": {
+        "id": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Relative",
+        "chargingSchedule": [{"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}}
+    base, evse = f"/api/chargers/{charger}", f"/api/chargers/{charger}/evses/1"
+    return {
+        ("PUT", "/api/chargers/{id}/power-limit"): ("PUT", f"{base}/power-limit", limit),
+        ("DELETE", "/api/chargers/{id}/power-limit"): ("DELETE", f"{base}/power-limit", None),
+        ("PUT", "/api/chargers/{id}/evses/{evse_id}/power-limit"): ("PUT", f"{evse}/power-limit", limit),
+        ("DELETE", "/api/chargers/{id}/evses/{evse_id}/power-limit"): ("DELETE", f"{evse}/power-limit", None),
+        ("PUT", "/api/sessions/{session_id}/power-limit"): ("PUT", f"/api/sessions/{charger}/power-limit", limit),
+        ("DELETE", "/api/sessions/{session_id}/power-limit"): ("DELETE", f"/api/sessions/{charger}/power-limit", None),
+        ("PUT", "/api/chargers/{id}/charging-profiles"): ("PUT", f"{base}/charging-profiles", profile),
+        ("DELETE", "/api/chargers/{id}/charging-profiles"): ("DELETE", f"{base}/charging-profiles", None),
+        ("PUT", "/api/chargers/{id}/evses/{evse_id}/charging-profiles"): ("PUT", f"{evse}/charging-profiles", profile),
+        ("DELETE", "/api/chargers/{id}/evses/{evse_id}/charging-profiles"):
+            ("DELETE", f"{evse}/charging-profiles", None),
+        ("POST", "/api/chargers/{id}/evses/{evse_id}/availability"):
+            ("POST", f"{evse}/availability", {"operationalStatus": "Inoperative", "reason": "maintenance"}),
+        ("POST", "/api/chargers/{id}/restart"): ("POST", f"{base}/restart", {"type": "OnIdle"}),
+        ("GET", "/api/chargers/{id}/evses/{evse_id}/composite-schedule"):
+            ("GET", f"{evse}/composite-schedule?duration=60", None),
+    }
 
 
 async def test_every_route_hides_other_tenants_objects(sandbox: Sandbox):
@@ -35,9 +63,21 @@ async def test_every_route_hides_other_tenants_objects(sandbox: Sandbox):
                 {"type": "ENERGY", "price": 0.3, "step_size": 1}]}]}})).json()
         charger = (await alpha.post("/api/chargers", json={"location_id": location["id"], "brand_slug": "voltstream",
                                                             "model_slug": "homebox-7"})).json()
+        group = [{"template": {"brand_slug": "voltstream", "model_slug": "homebox-7", "simulate": False},
+                  "chargers_number": 1}]
+        job = (await alpha.post(f"/api/locations/{location['id']}/chargers", json=group)).json()
+        bundle = (await alpha.post("/api/bundles", json={"preset": "small-urban-ac", "party_id": "ALB"})).json()
         ids = {"party": party["id"], "partner": party["partner_id"], "tenant": alpha_id, "location": location["id"],
-               "tariff": created_tariff["id"], "charger": charger["id"]}
+               "tariff": created_tariff["id"], "charger": charger["id"], "job": job["job_id"],
+               "bundle": bundle["bundle_id"]}
         calls = {
+            ("POST", "/api/locations/{id}/chargers"): ("POST", f"/api/locations/{ids['location']}/chargers", group),
+            ("PATCH", "/api/locations/{id}/chargers"):
+                ("PATCH", f"/api/locations/{ids['location']}/chargers", {"changes": {"simulate": True}}),
+            ("DELETE", "/api/locations/{id}/chargers"): ("DELETE", f"/api/locations/{ids['location']}/chargers", None),
+            ("GET", "/api/jobs/{id}"): ("GET", f"/api/jobs/{ids['job']}", None),
+            ("GET", "/api/bundles/{id}"): ("GET", f"/api/bundles/{ids['bundle']}", None),
+            ("DELETE", "/api/bundles/{id}"): ("DELETE", f"/api/bundles/{ids['bundle']}", None),
             ("GET", "/api/tenants/{id}"): ("GET", f"/api/tenants/{ids['tenant']}", None),
             ("GET", "/api/parties/{id}"): ("GET", f"/api/parties/{ids['party']}", None),
             ("POST", "/api/parties/{id}/registration-tokens"):
@@ -66,8 +106,17 @@ async def test_every_route_hides_other_tenants_objects(sandbox: Sandbox):
             ("GET", "/api/chargers/{id}/logs"): ("GET", f"/api/chargers/{ids['charger']}/logs", None),
             ("POST", "/api/chargers/{id}/commands/{command}"):
                 ("POST", f"/api/chargers/{ids['charger']}/commands/plug-in", None),
+            ("POST", "/api/locations/{location_id}/chargers/commands/{command}"):
+                ("POST", f"/api/locations/{ids['location']}/chargers/commands/plug-in", None),
+            ("GET", "/api/chargers/{id}/logs.jsonl"): ("GET", f"/api/chargers/{ids['charger']}/logs.jsonl", None),
+            ("GET", "/api/chargers/{id}/logs/stream"): ("GET", f"/api/chargers/{ids['charger']}/logs/stream", None),
             ("POST", "/api/partners/{id}/pushes/{push_id}/retry"):
                 ("POST", f"/api/partners/{ids['partner']}/pushes/1/retry", None),
+            ("GET", "/api/chargers/{charger_id}/chaos"): ("GET", f"/api/chargers/{ids['charger']}/chaos", None),
+            ("PUT", "/api/chargers/{charger_id}/chaos"): ("PUT", f"/api/chargers/{ids['charger']}/chaos", {}),
+            ("POST", "/api/chargers/{charger_id}/chaos/malformed-frame"):
+                ("POST", f"/api/chargers/{ids['charger']}/chaos/malformed-frame", {}),
+            **charger_operations(ids["charger"]),
         }
         schema = (await sandbox.http.get("/api/schema/openapi.json")).json()
         documented = {(m.upper(), path) for path, item in schema["paths"].items() for m in item}

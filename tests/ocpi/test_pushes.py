@@ -49,8 +49,8 @@ async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: S
             loop.cancel()
         pushes_api = f"/api/partners/{reg.party['partner_id']}/pushes"
 
-        def pending_seen() -> bool:
-            return bool(reg.emsp.received) and any(r["method"] == "PUT" for r in reg.emsp.received[-20:])
+        def pending_seen() -> bool:  # the session PUT was tried (and refused) at least once
+            return any(r["method"] == "PUT" and "/sessions/" in r["path"] for r in reg.emsp.received)
 
         await wait_for(pending_seen)
         waiting = (await sandbox.api.get(pushes_api, params={"state": "pending"})).json()
@@ -65,8 +65,20 @@ async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: S
         assert session_pushes[-1][1]["kwh"] == 9.0
         [cdr] = [body for m, _, body in reg.emsp.pushes if m == "POST"]
         assert cdr["total_energy"] == 9.0 and cdr["session_id"] == session_pushes[0][1]["id"]
-        evse = [body for m, path, body in reg.emsp.pushes if "/locations/" in path]
-        assert evse and evse[-1]["status"] == "CHARGING"
+        async def drained() -> bool:
+            return not (await sandbox.api.get(pushes_api, params={"state": "pending"})).json()
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await drained():
+            assert asyncio.get_running_loop().time() < deadline, "pushes still pending"
+            await asyncio.sleep(0.2)
+        # The site was new to the eMSP: a Location PUT first, then its EVSE, then status PATCHes, in order.
+        locations = [(m, path, body) for m, path, body in reg.emsp.pushes if "/locations/" in path]
+        assert locations[0][0] == "PUT" and locations[0][2]["id"] == site["ocpi_id"]
+        statuses = [body["status"] for m, path, body in locations[1:]]
+        # ...CHARGING while the transaction ran, UNKNOWN once the charge point hung up (offline: OCPI UNKNOWN).
+        assert "CHARGING" in statuses and statuses[-1] == "UNKNOWN", statuses
+        assert reg.emsp.schema_errors == []
         delivered = (await sandbox.api.get(pushes_api, params={"state": "delivered"})).json()
         cdr_push = next(p for p in delivered if p["kind"] == "cdr_post")
         assert cdr_push["location"].endswith(f"/emsp/cdrs/{cdr['id']}")

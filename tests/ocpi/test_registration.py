@@ -63,7 +63,7 @@ async def test_emsp_registers_and_gets_token_c(sandbox: Sandbox, version: str):
     assert [(p["state"], p["version"]) for p in partners] == [("REGISTERED", version)]
     assert partners[0]["roles"][0]["party_id"] == "EMP"
     assert {e["identifier"] for e in partners[0]["endpoints"]} == {"credentials", "locations", "tokens", "sessions",
-                                                                  "cdrs"}
+                                                                  "cdrs", "tariffs", "chargingprofiles"}
 
 
 async def test_raw_token_is_accepted_and_noted_in_the_partner_log(sandbox: Sandbox):

@@ -15,6 +15,8 @@ import httpx
 import msgspec
 from litestar import Litestar, Request, Response, delete, get, patch, post, put
 
+from tests.peers.ocpi_schemas import schema_problems
+
 EMSP_ROLE = {"role": "EMSP", "party_id": "EMP", "country_code": "DE",
              "business_details": {"name": "Test eMSP"}}
 
@@ -39,11 +41,14 @@ class FakeEmsp:
         self.sandbox_token: str | None = None  # the token the sandbox told us to use (case B)
         self.callback_status: int | None = None
         self.command_results: dict[str, dict] = {}  # response_url path tail -> CommandResult body
+        self.profile_results: dict[str, dict] = {}  # response_url path tail -> charging profile result body
         self.pushes: list[tuple[str, str, dict]] = []  # (method, path, body) of every push received, in order
         self.down = False  # answer pushes with 503 + Retry-After: 1, as an eMSP in maintenance would
         # Real-time authorization answers by token uid: an AllowedType, or absent for "unknown token" (2004).
         self.authorizations: dict[str, str] = {}
         self.authorize_requests: list[tuple[str, dict | None]] = []
+        # Every body the sandbox sent that is not valid against ocpi_modules/<version>/schemas (should stay empty).
+        self.schema_errors: list[str] = []
         self.base_url = ""
 
     # --- what a test hands the sandbox ---------------------------------------------------------------------
@@ -97,6 +102,8 @@ class FakeEmsp:
                 {"identifier": "tokens", "role": "SENDER", "url": f"{base}/tokens"},
                 {"identifier": "sessions", "role": "RECEIVER", "url": f"{base}/sessions"},
                 {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/cdrs"},
+                {"identifier": "tariffs", "role": "RECEIVER", "url": f"{base}/tariffs"},
+                {"identifier": "chargingprofiles", "role": "SENDER", "url": f"{base}/chargingprofiles"},
             ]})
 
         @post("/emsp/{version:str}/credentials")
@@ -121,7 +128,24 @@ class FakeEmsp:
             if problem := emsp._check(request):
                 return problem
             emsp.command_results[ref] = msgspec.json.decode(await request.body())
+            for version in emsp.versions:  # CommandResult is the same object in both versions
+                emsp.schema_errors += schema_problems(version, "CommandResult", emsp.command_results[ref])
             return envelope()
+
+        @post("/emsp/profile-results/{kind:str}/{ref:str}")
+        async def profile_result(request: Request, kind: str, ref: str) -> Response:
+            if problem := emsp._check(request):
+                return problem
+            body = emsp.profile_results[ref] = msgspec.json.decode(await request.body())
+            name = {"active": "ActiveChargingProfileResult", "set": "ChargingProfileResult",
+                    "clear": "ClearProfileResult"}[kind]
+            for version in emsp.versions:  # the same objects in both versions
+                emsp.schema_errors += schema_problems(version, name, body)
+            return envelope()
+
+        @put("/emsp/{version:str}/chargingprofiles/{sid:str}")
+        async def active_profile_put(request: Request, version: str, sid: str) -> Response:
+            return await receive_push(request)
 
         async def receive_push(request: Request) -> Response:
             if problem := emsp._check(request):
@@ -129,8 +153,10 @@ class FakeEmsp:
             if emsp.down:
                 return Response({"status_code": 3000, "timestamp": "2026-01-01T00:00:00Z"}, status_code=503,
                                 headers={"Retry-After": "1"})
-            body = msgspec.json.decode(await request.body())
+            raw = await request.body()
+            body = msgspec.json.decode(raw) if raw else None
             emsp.pushes.append((request.method, request.url.path, body))
+            emsp.schema_errors += emsp._validate(request.method, request.url.path, body)
             if request.method == "POST":  # a CDR: say where it is kept, as mod_cdrs asks
                 return Response({"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z"},
                                 headers={"Location": f"{emsp.base_url}/emsp/cdrs/{body['id']}"})
@@ -142,6 +168,8 @@ class FakeEmsp:
                 return problem
             raw = await request.body()
             emsp.authorize_requests.append((uid, msgspec.json.decode(raw) if raw else None))
+            if raw:
+                emsp.schema_errors += schema_problems(version, "LocationReferences", msgspec.json.decode(raw))
             if emsp.down:
                 return Response({"status_code": 3000, "timestamp": "2026-01-01T00:00:00Z"}, status_code=503)
             allowed = emsp.authorizations.get(uid)
@@ -167,6 +195,27 @@ class FakeEmsp:
         async def evse_patch(request: Request, version: str, cc: str, pid: str, loc: str, evse: str) -> Response:
             return await receive_push(request)
 
+        @put("/emsp/{version:str}/locations/{cc:str}/{pid:str}/{loc:str}")
+        async def location_put(request: Request, version: str, cc: str, pid: str, loc: str) -> Response:
+            return await receive_push(request)
+
+        @put("/emsp/{version:str}/locations/{cc:str}/{pid:str}/{loc:str}/{evse:str}")
+        async def evse_put(request: Request, version: str, cc: str, pid: str, loc: str, evse: str) -> Response:
+            return await receive_push(request)
+
+        @put("/emsp/{version:str}/locations/{cc:str}/{pid:str}/{loc:str}/{evse:str}/{connector:str}")
+        async def connector_put(request: Request, version: str, cc: str, pid: str, loc: str, evse: str,
+                                connector: str) -> Response:
+            return await receive_push(request)
+
+        @put("/emsp/{version:str}/tariffs/{cc:str}/{pid:str}/{tariff:str}")
+        async def tariff_put(request: Request, version: str, cc: str, pid: str, tariff: str) -> Response:
+            return await receive_push(request)
+
+        @delete("/emsp/{version:str}/tariffs/{cc:str}/{pid:str}/{tariff:str}", status_code=200)
+        async def tariff_delete(request: Request, version: str, cc: str, pid: str, tariff: str) -> Response:
+            return await receive_push(request)
+
         @put("/emsp/{version:str}/credentials")
         async def update(request: Request, version: str) -> Response:
             return emsp._check(request) or envelope(emsp.credentials(emsp.token_c))
@@ -176,7 +225,26 @@ class FakeEmsp:
             return emsp._check(request) or envelope()
 
         return Litestar([versions, details, register, update, unregister, command_result, session_put,
-                         session_patch, cdr_post, evse_patch, authorize])
+                         session_patch, cdr_post, evse_patch, authorize, location_put, evse_put, connector_put,
+                         tariff_put, tariff_delete, profile_result, active_profile_put])
+
+    def _validate(self, method: str, path: str, body: Any) -> list[str]:
+        """Check a pushed body against our published JSON Schemas; a PATCH may leave out required fields."""
+        parts = path.split("/")  # /emsp/<version>/<module>/...
+        version, module, depth = parts[2], parts[3], len(parts) - 4
+        if method == "DELETE" or body is None and method != "POST":
+            return []
+        names = {"sessions": "Session", "cdrs": "CDR", "tariffs": "Tariff",
+                 "chargingprofiles": "ActiveChargingProfile",
+                 "locations": {3: "Location", 4: "EVSE", 5: "Connector"}.get(depth)}
+        name = names.get(module)
+        if name is None:
+            return [f"{method} {path}: not a push this eMSP expects"]
+        return schema_problems(version, name, body, partial=method == "PATCH")
 
     def response_url(self, ref: str) -> str:
         return f"{self.base_url}/emsp/results/{ref}"
+
+    def profile_result_url(self, kind: str, ref: str) -> str:
+        """Where the sandbox POSTs a charging profile result: ``kind`` active (GET), set (PUT), clear (DELETE)."""
+        return f"{self.base_url}/emsp/profile-results/{kind}/{ref}"

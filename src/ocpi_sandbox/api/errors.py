@@ -35,7 +35,8 @@ class ApiProblem(Exception):
 
 
 _NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 422: "unprocessable_entity", 500: "internal_error", 502: "bad_gateway"}
+          409: "conflict", 422: "unprocessable_entity", 500: "internal_error", 502: "bad_gateway",
+          504: "gateway_timeout"}
 _DOMAIN_STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, NotAllowed: 403}
 _DESCRIPTIONS = {
     400: "The request is malformed (not JSON, wrong types, missing fields); the message says what to fix.",
@@ -45,6 +46,7 @@ _DESCRIPTIONS = {
     409: "The request conflicts with existing data or the object's state.",
     422: "Well-formed but not acceptable values; the message says which.",
     502: "A partner's API failed; the message and the partner log say how.",
+    504: "The charger did not answer the OCPP request in time; its frame log shows what it received.",
 }
 
 

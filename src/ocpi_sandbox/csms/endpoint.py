@@ -26,6 +26,7 @@ from ..domain.authorization import RealTimeAuthorizer
 from ..domain.charging_events import EventBus, StationConnectionChanged
 from .connection import CsmsConfig, StationConnection
 from .frame_log import FrameLog
+from .meter_buffer import MeterBuffer
 from .gateway import ChargerGateway
 
 __all__ = ["CsmsEndpoint", "csms_websocket", "SUBPROTOCOLS"]
@@ -40,10 +41,11 @@ class CsmsEndpoint:
     """Everything the WebSocket route needs, built once in ``create_app``."""
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], bus: EventBus, gateway: ChargerGateway,
-                 frame_log: FrameLog, config: CsmsConfig, unknown_chargers: str = "accept",
+                 frame_log: FrameLog, meters: MeterBuffer, config: CsmsConfig, unknown_chargers: str = "accept",
                  is_simulated: Callable[[str], bool] = lambda identity: False,
                  realtime: RealTimeAuthorizer | None = None) -> None:
         self.sessions, self.bus, self.gateway, self.frame_log = sessions, bus, gateway, frame_log
+        self.meters = meters
         self.config, self.unknown_chargers, self.is_simulated = config, unknown_chargers, is_simulated
         self.realtime = realtime
 
@@ -85,7 +87,7 @@ class CsmsEndpoint:
 
         connection = StationConnection(identity, version, tenant_id, send=socket.send_text, sessions=self.sessions,
                                        bus=self.bus, config=self.config, on_frame=on_frame if logged else None,
-                                       realtime=self.realtime)
+                                       realtime=self.realtime, meters=self.meters)
         previous = self.gateway.attach(connection)
         if previous is not None:  # the station reconnected before we noticed the old socket die
             await previous.rpc.close()

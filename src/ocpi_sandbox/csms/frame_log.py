@@ -4,13 +4,17 @@ Thousands of chargers produce thousands of frames a second; one INSERT per frame
 bottleneck, so frames are buffered in memory and written with one bulk INSERT per flush (measured on SQLite:
 150k rows/s in bulk against 6-8k rows/s one by one). A frame is in the log at most ``flush_interval`` after
 it crossed the wire. Old frames are pruned by the retention setting.
+
+Readers that want frames as they happen (the live log stream, a command waiting for the frames it caused)
+``subscribe`` to one charger's frames. Each subscription holds a bounded queue: a reader that falls behind loses
+the newest frames and is told how many, so one slow client never makes the sandbox's memory grow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -19,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import ChargerFrame
 
-__all__ = ["FrameLog", "frame_head"]
+__all__ = ["FrameLog", "FrameSubscription", "FramesDropped", "frame_head"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,73 @@ def frame_head(text: str) -> tuple[int | None, str | None, str | None]:
     return message_type, unique_id[:64], action[:64] if action else None
 
 
+class FramesDropped(msgspec.Struct, frozen=True):
+    """Stands in a subscription for frames that were dropped because its reader fell behind."""
+
+    count: int
+
+
+class FrameSubscription:
+    """One reader's view of a charger's new frames: a bounded queue, read with ``get`` (see the module docstring).
+
+    Each frame is the dict the log buffers (identity, at, direction, message_type, action, unique_id, side,
+    frame); treat it as read-only, the log and other readers share it.
+    """
+
+    def __init__(self, frame_log: FrameLog, identity: str, max_queued: int) -> None:
+        self._log = frame_log
+        self.identity = identity
+        self._max = max_queued
+        self._queue: deque[dict | FramesDropped] = deque()
+        self._dropped = 0
+        self._ready = asyncio.Event()
+        self.closed = False
+
+    def _offer(self, frame: dict) -> None:
+        if len(self._queue) >= self._max:
+            self._dropped += 1
+            return
+        if self._dropped:  # the gap goes where the frames went missing, before the next one kept
+            self._queue.append(FramesDropped(self._dropped))
+            self._dropped = 0
+        self._queue.append(frame)
+        self._ready.set()
+
+    def get_nowait(self) -> dict | FramesDropped | None:
+        """Return the next frame (or a drop notice) if one is waiting, else None."""
+        if self._queue:
+            return self._queue.popleft()
+        if self._dropped:
+            dropped, self._dropped = FramesDropped(self._dropped), 0
+            return dropped
+        self._ready.clear()
+        return None
+
+    async def get(self, timeout: float | None = None) -> dict | FramesDropped | None:
+        """Wait for the next frame (or a drop notice); None when ``timeout`` seconds pass without one."""
+        while True:
+            item = self.get_nowait()
+            if item is not None or self.closed:
+                return item
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout)
+            except TimeoutError:
+                return None
+
+    def close(self) -> None:
+        """Stop receiving frames (idempotent)."""
+        if not self.closed:
+            self.closed = True
+            self._log._unsubscribe(self)
+            self._ready.set()
+
+    def __enter__(self) -> FrameSubscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class FrameLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, flush_interval: float = 0.5,
                  retention: timedelta = timedelta(days=7)) -> None:
@@ -50,6 +121,7 @@ class FrameLog:
         # One flush at a time: a flush() that finds the buffer empty must still wait for the rows another flush
         # has taken but not yet committed, or "flushed" would not mean "readable".
         self._flushing = asyncio.Lock()
+        self._subscribers: dict[str, set[FrameSubscription]] = {}
 
     def append(self, identity: str, direction: str, text: str, side: str, at: datetime | None = None) -> None:
         """Buffer one frame; ``direction`` is "sent" or "received" as seen from the charge point."""
@@ -62,9 +134,29 @@ class FrameLog:
                     self._call_actions.popitem(last=False)
             elif message_type in (3, 4):
                 action = self._call_actions.pop(key, None)
-        self._buffer.append({"identity": identity, "at": at or datetime.now(UTC), "direction": direction,
-                             "message_type": message_type, "action": action, "unique_id": unique_id,
-                             "side": side, "frame": text})
+        row = {"identity": identity, "at": at or datetime.now(UTC), "direction": direction,
+               "message_type": message_type, "action": action, "unique_id": unique_id, "side": side, "frame": text}
+        self._buffer.append(row)
+        if self._subscribers:
+            for subscription in self._subscribers.get(identity, ()):
+                subscription._offer(row)
+
+    def subscribe(self, identity: str, *, max_queued: int = 1000) -> FrameSubscription:
+        """Receive ``identity``'s frames from now on, as they are appended; ``close()`` the subscription after."""
+        subscription = FrameSubscription(self, identity, max_queued)
+        self._subscribers.setdefault(identity, set()).add(subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: FrameSubscription) -> None:
+        readers = self._subscribers.get(subscription.identity)
+        if readers is not None:
+            readers.discard(subscription)
+            if not readers:
+                del self._subscribers[subscription.identity]
+
+    @property
+    def subscriptions(self) -> int:
+        return sum(len(readers) for readers in self._subscribers.values())
 
     @property
     def pending(self) -> int:

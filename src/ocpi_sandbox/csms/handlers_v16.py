@@ -71,10 +71,10 @@ async def start_transaction(c: StationConnection, req: m.StartTransactionRequest
     return m.StartTransactionResponse(id_tag_info=info, transaction_id=number)
 
 
-async def _samples(c: StationConnection, tx, samples, charging_state=None) -> None:  # noqa: ANN001
+def _samples(c: StationConnection, transaction_pk: str, samples, charging_state=None) -> None:  # noqa: ANN001
     for s in samples:
         c.bus.publish(MeterSampleReceived(
-            identity=c.identity, tenant_id=c.tenant_id, at=s.at, transaction_pk=tx.id, energy_wh=s.energy_wh,
+            identity=c.identity, tenant_id=c.tenant_id, at=s.at, transaction_pk=transaction_pk, energy_wh=s.energy_wh,
             power_w=s.power_w, current_a=s.current_a, voltage_v=s.voltage_v, soc=s.soc,
             charging_state=charging_state))
 
@@ -82,18 +82,18 @@ async def _samples(c: StationConnection, tx, samples, charging_state=None) -> No
 async def meter_values(c: StationConnection, req: m.MeterValuesRequest) -> m.MeterValuesResponse:
     if req.transaction_id is None:
         return m.MeterValuesResponse()  # meter values outside a transaction: logged, not recorded
+    tx = await c.meters.open(c.identity, str(req.transaction_id))
+    if tx is None:
+        return m.MeterValuesResponse()  # unknown or ended transaction: logged, not recorded
     samples = samples_v16(req.meter_value)
-    async with c.sessions() as session:
-        tx = await records.find_transaction(session, c.identity, str(req.transaction_id))
-        if tx is None:
-            return m.MeterValuesResponse()
-        await records.record_samples(session, tx, samples)
-    await _samples(c, tx, samples)
+    c.meters.record(tx, samples)  # written in the next batch (csms/meter_buffer.py)
+    _samples(c, tx.pk, samples)
     return m.MeterValuesResponse()
 
 
 async def stop_transaction(c: StationConnection, req: m.StopTransactionRequest) -> m.StopTransactionResponse:
     samples = samples_v16(req.transaction_data or [])
+    await c.meters.settle(c.identity, str(req.transaction_id))
     async with c.sessions() as session:
         tx = await records.find_transaction(session, c.identity, str(req.transaction_id))
         if tx is not None and tx.active:
@@ -101,7 +101,7 @@ async def stop_transaction(c: StationConnection, req: m.StopTransactionRequest) 
             await records.end_transaction(session, tx, stopped_at=req.timestamp, meter_stop_wh=float(req.meter_stop),
                                           reason=str(req.reason) if req.reason else "Local")
     if tx is not None:
-        await _samples(c, tx, samples)
+        _samples(c, tx.id, samples)
         c.bus.publish(TransactionEnded(
             identity=c.identity, tenant_id=c.tenant_id, at=req.timestamp, transaction_pk=tx.id,
             transaction_id=tx.transaction_id, meter_stop_wh=float(req.meter_stop),

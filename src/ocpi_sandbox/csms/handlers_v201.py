@@ -52,11 +52,28 @@ async def authorize(c: StationConnection, req: m.AuthorizeRequest) -> m.Authoriz
     return m.AuthorizeResponse(id_token_info=await _token_info(c, req.id_token.id_token))
 
 
+def _publish_samples(c: StationConnection, transaction_pk: str, samples, charging_state: str | None) -> None:  # noqa: ANN001
+    for s in samples:
+        c.bus.publish(MeterSampleReceived(
+            identity=c.identity, tenant_id=c.tenant_id, at=s.at, transaction_pk=transaction_pk, energy_wh=s.energy_wh,
+            power_w=s.power_w, current_a=s.current_a, voltage_v=s.voltage_v, soc=s.soc, charging_state=charging_state))
+
+
 async def transaction_event(c: StationConnection, req: m.TransactionEventRequest) -> m.TransactionEventResponse:
     info = req.transaction_info
     samples = samples_v201(req.meter_value or [])
     charging_state = str(info.charging_state) if info.charging_state else None
     id_token = req.id_token.id_token if req.id_token else None
+    if req.event_type == "Updated" and id_token is None:
+        # The hot path: a periodic meter value of a transaction already known in full, answered from memory.
+        open_tx = await c.meters.open(c.identity, info.transaction_id)
+        if open_tx is not None and open_tx.complete and (info.remote_start_id is None or
+                                                          open_tx.has_remote_start_id):
+            c.meters.record(open_tx, samples, charging_state=charging_state, seq_no=req.seq_no,
+                            offline=bool(req.offline))
+            _publish_samples(c, open_tx.pk, samples, charging_state)
+            return m.TransactionEventResponse()
+    await c.meters.settle(c.identity, info.transaction_id)
     async with c.sessions() as session:
         tx, created = await records.start_transaction(
             session, c.identity, info.transaction_id, evse_id=req.evse.id if req.evse else None,
@@ -68,6 +85,9 @@ async def transaction_event(c: StationConnection, req: m.TransactionEventRequest
         # remoteStartId in the event after RequestStartTransaction (OCPP 2.0.1 E, "optional fields").
         if req.evse and tx.evse_id is None:
             tx.evse_id, tx.connector_id = req.evse.id, req.evse.connector_id
+        # A transaction started at EVConnected (the 2.0.1 default TxStartPoint) learns its token later; only then
+        # can it be an eMSP's, so it is announced as started again, with the token (see below).
+        token_arrived = not created and bool(id_token) and tx.id_token is None
         if id_token and tx.id_token is None:
             tx.id_token, tx.id_token_type = id_token, str(req.id_token.type)
         if info.remote_start_id is not None and tx.remote_start_id is None:
@@ -80,15 +100,12 @@ async def transaction_event(c: StationConnection, req: m.TransactionEventRequest
                                           reason=str(info.stopped_reason) if info.stopped_reason else "Local")
         else:
             await session.commit()
-    if created:
+    if created or token_arrived:
         c.bus.publish(TransactionStarted(
-            identity=c.identity, tenant_id=c.tenant_id, at=req.timestamp, transaction_pk=tx.id,
+            identity=c.identity, tenant_id=c.tenant_id, at=tx.started_at or req.timestamp, transaction_pk=tx.id,
             transaction_id=tx.transaction_id, evse_id=tx.evse_id, connector_id=tx.connector_id, id_token=tx.id_token,
             id_token_type=tx.id_token_type, remote_start_id=tx.remote_start_id, meter_start_wh=tx.meter_start_wh))
-    for s in samples:
-        c.bus.publish(MeterSampleReceived(
-            identity=c.identity, tenant_id=c.tenant_id, at=s.at, transaction_pk=tx.id, energy_wh=s.energy_wh,
-            power_w=s.power_w, current_a=s.current_a, voltage_v=s.voltage_v, soc=s.soc, charging_state=charging_state))
+    _publish_samples(c, tx.id, samples, charging_state)
     if was_active and not tx.active:
         c.bus.publish(TransactionEnded(
             identity=c.identity, tenant_id=c.tenant_id, at=req.timestamp, transaction_pk=tx.id,
@@ -99,6 +116,13 @@ async def transaction_event(c: StationConnection, req: m.TransactionEventRequest
 
 async def meter_values(c: StationConnection, req: m.MeterValuesRequest) -> m.MeterValuesResponse:
     return m.MeterValuesResponse()  # outside transactions (2.0.1 puts transaction values in TransactionEvent)
+
+
+async def reservation_status_update(c: StationConnection, req: m.ReservationStatusUpdateRequest
+                                    ) -> m.ReservationStatusUpdateResponse:
+    # The station expired or removed a reservation by itself (OCPI ReserveNow.expiry_date, 2.0.1 H04); the
+    # connector's StatusNotification that follows is what OCPI publishes.
+    return m.ReservationStatusUpdateResponse()
 
 
 async def data_transfer(c: StationConnection, req: m.DataTransferRequest) -> m.DataTransferResponse:
@@ -113,4 +137,5 @@ HANDLERS = {
     "TransactionEvent": transaction_event,
     "MeterValues": meter_values,
     "DataTransfer": data_transfer,
+    "ReservationStatusUpdate": reservation_status_update,
 }

@@ -7,12 +7,23 @@ ISO14443, an app or ad-hoc user a Central token, 2.3.0's EMAID an eMAID); 1.6 id
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from ..domain.charger_commands import ChargerDidNotAnswer, ChargerUnavailable
+import msgspec
+
+from ..domain.charger_commands import (
+    ChargerCallError,
+    ChargerDidNotAnswer,
+    ChargerUnavailable,
+    CompositePeriod,
+    CompositeSchedule,
+    StationAnswer,
+)
 from ..ocpp.rpc import CallFailed, CallTimeout
 from ..ocpp.v16 import messages as m16
 from ..ocpp.v201 import messages as m201
-from ..ocpp.v201.datatypes import IdTokenType
+from ..ocpp.v201.datatypes import ClearChargingProfileType, EVSEType, IdTokenType
+from .charging_profiles_v16 import profile_16, profile_201, purpose_16
 from .gateway import ChargerGateway, ChargerOffline
 
 __all__ = ["CsmsChargerCommands"]
@@ -78,3 +89,96 @@ class CsmsChargerCommands:
     async def cancel_reservation(self, identity: str, *, reservation_id: int) -> str:
         request = (m16.CancelReservationRequest if self._v16(identity) else m201.CancelReservationRequest)
         return await self._call(identity, "CancelReservation", request(reservation_id=reservation_id))
+
+    # -- smart charging and operations: the station's own answer comes back whole (StationAnswer) --
+
+    async def _answer(self, identity: str, action: str, payload: Any) -> tuple[StationAnswer, Any]:
+        version = "1.6" if self._v16(identity) else "2.0.1"
+        try:
+            response = await self._gateway.call(identity, action, payload)
+        except ChargerOffline as exc:
+            raise ChargerUnavailable(str(exc)) from None
+        except CallFailed as exc:
+            raise ChargerCallError(f"{identity} answered {action} with CALLERROR {exc.error_code}: "
+                                   f"{exc.description}".rstrip(": "), action=action, error_code=exc.error_code,
+                                   description=exc.description) from None
+        except CallTimeout:
+            raise ChargerDidNotAnswer(f"{identity} did not answer {action} in time") from None
+        body = msgspec.to_builtins(response)
+        answer = StationAnswer(action=action, ocpp_version=version, status=str(response.status),
+                               status_info=body.get("statusInfo"), request=msgspec.to_builtins(payload),
+                               response=body)
+        return answer, response
+
+    async def set_charging_profile(self, identity: str, *, evse_id: int, profile: dict[str, Any],
+                                   connector_16: int | None = None) -> StationAnswer:
+        typed = profile_201(profile)
+        if self._v16(identity):
+            request: Any = m16.SetChargingProfileRequest(
+                connector_id=evse_id if connector_16 is None else connector_16, cs_charging_profiles=profile_16(typed))
+        else:
+            request = m201.SetChargingProfileRequest(evse_id=evse_id, charging_profile=typed)
+        return (await self._answer(identity, "SetChargingProfile", request))[0]
+
+    async def clear_charging_profile(self, identity: str, *, profile_id: int | None = None,
+                                     evse_id: int | None = None, purpose: str | None = None,
+                                     stack_level: int | None = None, connector_16: int | None = None
+                                     ) -> StationAnswer:
+        if self._v16(identity):
+            connector = connector_16 if connector_16 is not None else evse_id
+            request: Any = m16.ClearChargingProfileRequest(
+                id=profile_id, connector_id=connector, stack_level=stack_level,
+                charging_profile_purpose=None if purpose is None else purpose_16(purpose))
+        else:
+            criteria = None
+            if (evse_id, purpose, stack_level) != (None, None, None):
+                criteria = ClearChargingProfileType(evse_id=evse_id, charging_profile_purpose=purpose,
+                                                    stack_level=stack_level)
+            request = m201.ClearChargingProfileRequest(charging_profile_id=profile_id,
+                                                       charging_profile_criteria=criteria)
+        return (await self._answer(identity, "ClearChargingProfile", request))[0]
+
+    async def get_composite_schedule(self, identity: str, *, evse_id: int, duration: int, unit: str | None = None,
+                                     connector_16: int | None = None
+                                     ) -> tuple[StationAnswer, CompositeSchedule | None]:
+        if self._v16(identity):
+            answer, response = await self._answer(identity, "GetCompositeSchedule", m16.GetCompositeScheduleRequest(
+                connector_id=evse_id if connector_16 is None else connector_16, duration=duration,
+                charging_rate_unit=unit))
+            schedule = response.charging_schedule
+            if not answer.accepted or schedule is None:
+                return answer, None
+            start = schedule.start_schedule or response.schedule_start
+            if start is None:
+                return answer, None
+            duration = schedule.duration if schedule.duration is not None else duration
+        else:
+            answer, response = await self._answer(identity, "GetCompositeSchedule", m201.GetCompositeScheduleRequest(
+                evse_id=evse_id, duration=duration, charging_rate_unit=unit))
+            schedule = response.schedule
+            if not answer.accepted or schedule is None:
+                return answer, None
+            start, duration = schedule.schedule_start, schedule.duration
+        periods = [CompositePeriod(start_period=p.start_period, limit=float(p.limit), number_phases=p.number_phases)
+                   for p in schedule.charging_schedule_period]
+        return answer, CompositeSchedule(start=start, duration=duration, unit=str(schedule.charging_rate_unit),
+                                         periods=periods)
+
+    async def change_availability(self, identity: str, *, evse_id: int, connector_id: int | None, operative: bool,
+                                  connector_16: int | None = None) -> StationAnswer:
+        kind = "Operative" if operative else "Inoperative"
+        if self._v16(identity):
+            connector = connector_16 if connector_16 is not None else evse_id
+            request: Any = m16.ChangeAvailabilityRequest(connector_id=connector, type=kind)
+        else:
+            evse = None if evse_id == 0 else EVSEType(id=evse_id, connector_id=connector_id)
+            request = m201.ChangeAvailabilityRequest(operational_status=kind, evse=evse)
+        return (await self._answer(identity, "ChangeAvailability", request))[0]
+
+    async def reset(self, identity: str, *, immediate: bool) -> StationAnswer:
+        # 1.6 has no "when idle": a Soft reset (stop transactions gracefully, then reboot) is the nearest.
+        if self._v16(identity):
+            request: Any = m16.ResetRequest(type="Hard" if immediate else "Soft")
+        else:
+            request = m201.ResetRequest(type="Immediate" if immediate else "OnIdle")
+        return (await self._answer(identity, "Reset", request))[0]

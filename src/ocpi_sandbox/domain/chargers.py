@@ -18,9 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..paths import data_dir
-from ..db.models import Charger, ChargerFrame, CsmsConnector, CsmsStation, CsmsTransaction, TariffRecord
+from ..db.models import (Charger, ChargerFrame, CsmsConnector, CsmsStation, CsmsTransaction, Location, TariffRecord,
+                         new_id, utcnow)
 from .catalog import Catalog, CatalogLookupError, Model, load_catalog
 from .errors import Conflict, InvalidInput, NotFound
+from . import location_view
 from .locations import get_location
 
 @cache
@@ -29,8 +31,8 @@ def catalog() -> Catalog:
     return load_catalog(data_dir("presets") / "catalog.toml")
 
 
-__all__ = ["catalog", "station_config", "create_charger", "list_chargers", "get_charger", "delete_charger", "charger_state", "charger_frames",
-           "hardware_of"]
+__all__ = ["catalog", "station_config", "create_charger", "build_charger", "change_charger", "list_chargers",
+           "get_charger", "delete_charger", "charger_state", "charger_frames", "hardware_of", "CHANGEABLE"]
 
 _IDENTITY = re.compile(r"^[A-Za-z0-9._\-*]{1,48}$")
 CAPABILITIES = ["REMOTE_START_STOP_CAPABLE", "UNLOCK_CAPABLE", "RESERVABLE", "RFID_READER", "CHARGING_PROFILE_CAPABLE"]
@@ -74,18 +76,35 @@ async def create_charger(session: AsyncSession, tenant_id: str, *, location_id: 
                          ws_url: str | None = None, password: str | None = None,
                          tariff_ids: list[str] | None = None, simulate: bool = True,
                          configuration: dict[str, str] | None = None) -> Charger:
+    charger = await build_charger(session, tenant_id, location_id=location_id, brand_slug=brand_slug,
+                                  model_slug=model_slug, ocpp_version=ocpp_version, identity=identity, ws_url=ws_url,
+                                  password=password, tariff_ids=tariff_ids, simulate=simulate,
+                                  configuration=configuration)
+    session.add(charger)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(f"a charger with identity {charger.identity!r} already exists; identities are unique "
+                       "across the sandbox (they name the WebSocket URL)") from None
+    return charger
+
+
+async def build_charger(session: AsyncSession, tenant_id: str, *, location_id: str, brand_slug: str,
+                        model_slug: str, ocpp_version: str | None = None, identity: str | None = None,
+                        ws_url: str | None = None, password: str | None = None,
+                        tariff_ids: list[str] | None = None, simulate: bool = True,
+                        configuration: dict[str, str] | None = None, charger_id: str | None = None) -> Charger:
+    """Validate a new charger and build it, unsaved: bulk jobs add many in one transaction.
+
+    ``charger_id`` fixes the id in advance, so a retried job step can tell its own charger from another's.
+    """
     location = await get_location(session, tenant_id, location_id)
     try:
         model = catalog().model(brand_slug, model_slug)
     except CatalogLookupError as exc:
         raise InvalidInput(str(exc)) from None
-    for tariff_id in tariff_ids or []:
-        known = await session.scalar(select(TariffRecord.id).where(
-            TariffRecord.cpo_party_id == location.cpo_party_id, TariffRecord.ocpi_id == tariff_id)
-        ) if location.cpo_party_id else None
-        if known is None:
-            raise NotFound(f"tariff {tariff_id!r} is not a tariff of this location's CPO party; create it with "
-                           "POST /api/parties/{id}/tariffs (and bind the location to that party)")
+    await _check_tariffs(session, location, tariff_ids)
     version = ocpp_version or model.ocpp_versions[-1]
     if version not in model.ocpp_versions:
         raise InvalidInput(f"model {brand_slug}/{model_slug} speaks OCPP {', '.join(model.ocpp_versions)}, "
@@ -96,17 +115,54 @@ async def create_charger(session: AsyncSession, tenant_id: str, *, location_id: 
                            "URL, and OCPP 2.0.1 forbids ':')")
     config = station_config(model, identity, version)
     config["configuration"].update(configuration or {})
-    charger = Charger(tenant_id=tenant_id, location_id=location.id, identity=identity, ocpp_version=version,
-                      brand_slug=brand_slug, model_slug=model_slug, ws_url=ws_url, password=password, config=config,
-                      hardware=hardware_of(model, tariff_ids or []), enabled=simulate)
-    session.add(charger)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict(f"a charger with identity {identity!r} already exists; identities are unique across the "
-                       "sandbox (they name the WebSocket URL)") from None
-    return charger
+    return Charger(id=charger_id or new_id(), tenant_id=tenant_id, location_id=location.id, identity=identity,
+                   ocpp_version=version, brand_slug=brand_slug, model_slug=model_slug, ws_url=ws_url,
+                   password=password, config=config, hardware=hardware_of(model, tariff_ids or []), enabled=simulate)
+
+
+async def _check_tariffs(session: AsyncSession, location: Location, tariff_ids: list[str] | None) -> None:
+    for tariff_id in tariff_ids or []:
+        known = await session.scalar(select(TariffRecord.id).where(
+            TariffRecord.cpo_party_id == location.cpo_party_id, TariffRecord.ocpi_id == tariff_id)
+        ) if location.cpo_party_id else None
+        if known is None:
+            raise NotFound(f"tariff {tariff_id!r} is not a tariff of this location's CPO party; create it with "
+                           "POST /api/parties/{id}/tariffs (and bind the location to that party)")
+
+
+# What a charger update may change, as create_charger names it; "simulate" is stored as ``enabled``.
+CHANGEABLE = ("ws_url", "password", "simulate", "configuration", "tariff_ids")
+
+
+async def change_charger(session: AsyncSession, tenant_id: str, charger: Charger, changes: dict[str, Any]) -> bool:
+    """Apply ``changes`` (keys of CHANGEABLE; a key present with None clears ws_url/password) without committing.
+
+    Return whether the charger's simulator has to restart to see them (where it connects, how, its OCPP
+    configuration); tariffs only change what OCPI publishes.
+    """
+    restart = False
+    if "ws_url" in changes and changes["ws_url"] != charger.ws_url:
+        charger.ws_url, restart = changes["ws_url"], True
+    if "password" in changes and changes["password"] != charger.password:
+        charger.password, restart = changes["password"], True
+    if "simulate" in changes and bool(changes["simulate"]) != charger.enabled:
+        charger.enabled, restart = bool(changes["simulate"]), True
+    overrides = changes.get("configuration") or {}
+    if any(charger.config["configuration"].get(k) != v for k, v in overrides.items()):
+        # A new dict, not an in-place edit: the JSON column notices assignments only.
+        charger.config = {**charger.config, "configuration": {**charger.config["configuration"], **overrides}}
+        restart = True
+    if "tariff_ids" in changes:
+        tariff_ids = changes["tariff_ids"] or []
+        location = await get_location(session, tenant_id, charger.location_id) if charger.location_id else None
+        if location is None:
+            raise InvalidInput(f"charger {charger.identity} has no location, so no CPO party whose tariffs to use")
+        await _check_tariffs(session, location, tariff_ids)
+        charger.hardware = [{**evse, "connectors": [
+            {**{k: v for k, v in c.items() if k != "tariff_ids"}, **({"tariff_ids": tariff_ids} if tariff_ids else {})}
+            for c in evse["connectors"]]} for evse in charger.hardware]
+    charger.updated_at = utcnow()
+    return restart
 
 
 async def list_chargers(session: AsyncSession, tenant_id: str, *, location_id: str | None = None) -> list[Charger]:
@@ -125,6 +181,8 @@ async def get_charger(session: AsyncSession, tenant_id: str, charger_id: str) ->
 
 async def delete_charger(session: AsyncSession, tenant_id: str, charger_id: str) -> Charger:
     charger = await get_charger(session, tenant_id, charger_id)
+    # OCPI has no EVSE delete: the eMSPs get status REMOVED (in the same transaction as the delete).
+    await location_view.announce_removed_evses(session, charger)
     await session.delete(charger)
     await session.commit()
     return charger
@@ -152,18 +210,25 @@ async def charger_state(session: AsyncSession, charger: Charger) -> dict[str, An
 
 
 async def charger_frames(session: AsyncSession, charger: Charger, *, action: str | None, direction: str | None,
-                         since: datetime | None, until: datetime | None, before: int | None, limit: int
+                         since: datetime | None, until: datetime | None, before: int | None, limit: int,
+                         unique_id: str | None = None, after: int | None = None, oldest_first: bool = False
                          ) -> list[ChargerFrame]:
-    """A page of the charger's OCPP frames, newest first (cursor: the smallest id of the previous page)."""
+    """A page of the charger's OCPP frames, newest first (cursor ``before``: the smallest id of the previous page),
+    or oldest first (cursor ``after``: the largest id of the previous page)."""
     query = select(ChargerFrame).where(ChargerFrame.identity == charger.identity)
     if action is not None:
         query = query.where(ChargerFrame.action == action)
     if direction is not None:
         query = query.where(ChargerFrame.direction == direction)
+    if unique_id is not None:
+        query = query.where(ChargerFrame.unique_id == unique_id)
     if since is not None:
         query = query.where(ChargerFrame.at >= since)
     if until is not None:
         query = query.where(ChargerFrame.at < until)
     if before is not None:
         query = query.where(ChargerFrame.id < before)
-    return list((await session.scalars(query.order_by(ChargerFrame.id.desc()).limit(limit))).all())
+    if after is not None:
+        query = query.where(ChargerFrame.id > after)
+    order = ChargerFrame.id.asc() if oldest_first else ChargerFrame.id.desc()
+    return list((await session.scalars(query.order_by(order).limit(limit))).all())

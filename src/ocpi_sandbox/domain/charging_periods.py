@@ -9,8 +9,8 @@ Model of the samples: between two samples the meter's cumulative energy grows li
 and the charging state hold the earlier sample's value (sample-and-hold). Power and current thresholds are
 therefore crossed at sample instants; kWh thresholds are interpolated inside a sample interval.
 
-A cut is made only where the *selection* changes: the charging state, or, for any dimension, the index of the
-tariff element that supplies its component (:meth:`Tariff.active_components`). We evaluate the selection
+A cut is made only where the *selection* changes: the charging state, the charging limit (smart charging), or,
+for any dimension, the index of the tariff element that supplies its component (:meth:`Tariff.active_components`). We evaluate the selection
 at every instant where it can change, so each period is uniform, and the pricer -- which looks at a period's
 start and its MIN/MAX readings -- picks the same elements the cutter saw.
 """
@@ -81,6 +81,9 @@ class MeterSample(msgspec.Struct, frozen=True, kw_only=True):
     charging: bool
     power_w: Decimal | None = None
     current_a: Decimal | None = None
+    # The charging limit in force (W), when known: a period is cut where it changes, so a CDR shows smart
+    # charging as it happened (the CSMS learns it from the charging profiles it set, domain.limit_changes).
+    limit_w: Decimal | None = None
 
 
 def charging_periods_from_samples(
@@ -95,7 +98,7 @@ def charging_periods_from_samples(
     ``time_zone`` is the Location's ``time_zone`` (a :class:`zoneinfo.ZoneInfo`). Each period carries
     ENERGY (kWh; omitted only in a parking period without energy), TIME or PARKING_TIME (hours), and
     MIN/MAX_POWER and MIN/MAX_CURRENT when the samples have them. ``tariff_id`` defaults to ``tariff.id``.
-    With no tariff, periods are cut only where charging turns into parking or back.
+    With no tariff, periods are cut only where charging turns into parking or back, or the limit changes.
     """
     _check(samples)
     meter = _Meter(samples)
@@ -191,7 +194,7 @@ class _Meter:
     def selection(self, instant: datetime, tariff: Tariff | None, time_zone: tzinfo) -> tuple:
         held = self.samples[self.index(instant)]
         if tariff is None:
-            return (held.charging,)
+            return (held.charging, held.limit_w)
         power = held.power_w / 1000 if held.power_w is not None else None
         context = RestrictionContext(
             local=instant.astimezone(time_zone),
@@ -203,7 +206,7 @@ class _Meter:
             max_power=power,
         )
         chosen = tariff.active_components(context)
-        return (held.charging, tuple(sorted((d.value, c.element_index) for d, c in chosen.items())))
+        return (held.charging, held.limit_w, tuple(sorted((d.value, c.element_index) for d, c in chosen.items())))
 
     def period(self, start: datetime, end: datetime, tariff_id: str | None) -> ChargingPeriod:
         readings = self.readings(start, end)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +36,7 @@ from ..db.models import (
     new_id,
     utcnow,
 )
-from . import outbox
+from . import limit_changes, outbox
 from .charging_events import MeterSampleReceived, TransactionEnded, TransactionStarted
 from .charging_periods import MeterSample, charging_periods_from_samples
 from .emsp_tokens import find_token_by_uid
@@ -57,7 +58,11 @@ def _price(cost: Cost) -> dict[str, float]:
 
 
 async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoSession | None:
-    """Create the OCPI session of a started transaction, or None when no eMSP owns it."""
+    """Create the OCPI session of a started transaction, or None when no eMSP owns it; a transaction announced
+    again (its token arrived after it started) keeps the session it has."""
+    existing = await _by_transaction(session, event.transaction_pk)
+    if existing is not None:
+        return existing
     charger = await session.scalar(select(Charger).where(Charger.identity == event.identity))
     if charger is None or charger.location_id is None or not event.id_token:
         return None
@@ -129,21 +134,37 @@ def _snapshot(row: CpoSession) -> dict[str, Any]:
     return snap
 
 
-async def _patch_session(session: AsyncSession, row: CpoSession) -> None:
-    """Queue a Session PATCH; while one has been queued but not tried yet, bring it up to date instead.
+async def _patch_session(session: AsyncSession, row: CpoSession, periods: list[dict[str, Any]], *,
+                         interval: float = 0.0, final: bool = False) -> None:
+    """Queue a Session PATCH with the new values and the charging periods the eMSP has not been sent yet.
 
-    That is the throttle: however fast meter values come, one PATCH per session waits at a time, and it
-    carries the newest values when it goes.
+    That is the throttle (setting ``ocpi_session_patch_interval``): a PATCH goes at most once per ``interval``
+    seconds after the session's previous push; while one waits for its turn it is brought up to date instead
+    of queueing another. The final PATCH (COMPLETED) goes at once. OCPI mod_sessions: a PATCH appends the
+    ``charging_periods`` it carries, so each period is sent once, when it is closed.
     """
-    waiting = await session.scalar(select(OcpiPush).where(
-        OcpiPush.object_id == row.id, OcpiPush.kind == "session_patch", OcpiPush.state == PushState.PENDING,
-        OcpiPush.attempts == 0).order_by(OcpiPush.id.desc()))
+    pushes = list((await session.scalars(select(OcpiPush).where(
+        OcpiPush.object_id == row.id, OcpiPush.kind.in_(("session_put", "session_patch")))
+        .order_by(OcpiPush.id))).all())
+    now = utcnow()
+    # Only a push that is not due yet may change: one that is due may be on its way to the eMSP right now.
+    waiting = next((p for p in reversed(pushes) if p.kind == "session_patch" and p.state == PushState.PENDING
+                    and p.attempts == 0 and p.next_attempt_at > now + timedelta(seconds=0.5)), None)
+    already = sum(len((p.snapshot or {}).get("charging_periods", [])) for p in pushes if p is not waiting)
+    snapshot = {**_snapshot(row), "charging_periods": periods[already:]}
     if waiting is not None:
-        waiting.snapshot = _snapshot(row)
+        waiting.snapshot = snapshot
+        if final:
+            waiting.next_attempt_at = now
         return
     partner = await session.get(Partner, row.partner_id)
-    if partner is not None:
-        outbox.enqueue(session, partner, "session_patch", row.id, "sessions", _snapshot(row))
+    if partner is None:
+        return
+    due = now
+    if not final and pushes:  # the interval counts from when the previous push was due to go
+        previous = max(pushes[-1].created_at, pushes[-1].next_attempt_at)
+        due = max(now, previous + timedelta(seconds=interval))
+    outbox.enqueue(session, partner, "session_patch", row.id, "sessions", snapshot, due=due)
 
 
 async def _realtime_grant(session: AsyncSession, event: TransactionStarted) -> RealtimeAuthorization | None:
@@ -159,18 +180,65 @@ async def _by_transaction(session: AsyncSession, transaction_pk: str) -> CpoSess
     return await session.scalar(select(CpoSession).where(CpoSession.transaction_pk == transaction_pk))
 
 
-async def update_session(session: AsyncSession, event: MeterSampleReceived) -> CpoSession | None:
-    """Move a session's kWh with a new register reading (never backwards)."""
+async def update_session(session: AsyncSession, event: MeterSampleReceived, *, patch_interval: float = 0.0
+                         ) -> CpoSession | None:
+    """Move a session's kWh (never backwards), charging periods and running cost with a new meter sample, and
+    queue the PATCH the eMSP is owed (throttled to one per ``patch_interval`` seconds)."""
     row = await _by_transaction(session, event.transaction_pk)
     if row is None or row.status != "ACTIVE" or event.energy_wh is None:
         return None
-    kwh = max(row.kwh, (event.energy_wh - row.meter_start_wh) / 1000)
-    if kwh == row.kwh:
+    kwh = round(max(row.kwh, (event.energy_wh - row.meter_start_wh) / 1000), 4)
+    tx = await session.get(CsmsTransaction, row.transaction_pk)
+    periods, cost = await _running_periods(session, row, tx)
+    closed = periods[:-1]  # the last period is still open: its volumes grow until the next cut
+    sent_before = len(row.charging_periods or []) - 1
+    if kwh == row.kwh and cost == row.total_cost and len(closed) <= sent_before:
         return None
-    row.kwh, row.last_updated = round(kwh, 4), max(row.last_updated, event.at)
-    await _patch_session(session, row)
+    row.kwh, row.last_updated = kwh, max(row.last_updated, event.at)
+    row.charging_periods, row.total_cost = periods, cost or row.total_cost
+    await _patch_session(session, row, closed, interval=patch_interval)
     await session.commit()
     return row
+
+
+async def _tariff_of(session: AsyncSession, row: CpoSession) -> tuple[TariffRecord | None, Any]:
+    """The session's tariff row and its priceable form (the tariff valid at session start)."""
+    if not row.tariff_id:
+        return None, None
+    tariff_row = await session.scalar(select(TariffRecord).where(
+        TariffRecord.cpo_party_id == row.cpo_party_id, TariffRecord.ocpi_id == row.tariff_id))
+    if tariff_row is None:
+        return None, None
+    party = await session.get(CpoParty, row.cpo_party_id)
+    return tariff_row, tariff_from_ocpi({**tariff_row.data, "country_code": party.country_code,
+                                         "party_id": party.party_id, "id": tariff_row.ocpi_id,
+                                         "last_updated": stamp(tariff_row.last_updated)}, "2.3.0")
+
+
+def _wire(periods: list) -> list[dict[str, Any]]:
+    return [{"start_date_time": stamp(p.start_date_time), **({"tariff_id": p.tariff_id} if p.tariff_id else {}),
+             "dimensions": [{"type": d.value, "volume": float(v.quantize(_FOUR))} for d, v in p.dimensions.items()]}
+            for p in periods]
+
+
+async def _running_periods(session: AsyncSession, row: CpoSession, tx: CsmsTransaction | None
+                           ) -> tuple[list[dict[str, Any]], dict[str, float] | None]:
+    """The session's charging periods so far (the last one open) and its running total cost."""
+    if tx is None:
+        return list(row.charging_periods or []), row.total_cost
+    samples = await _samples(session, tx)
+    if len(samples) < 2:
+        return [], row.total_cost
+    _, tariff = await _tariff_of(session, row)
+    zone = ZoneInfo(row.time_zone)
+    periods = charging_periods_from_samples(samples, tariff, zone, tariff_id=row.tariff_id)
+    cost = None
+    if tariff is not None:
+        try:
+            cost = _price(price_session(tariff, zone, periods, row.start_date_time, samples[-1].timestamp).total_cost)
+        except ValueError:  # samples from before the session's start (an offline replay): no running cost
+            cost = None
+    return _wire(periods), cost
 
 
 async def _samples(session: AsyncSession, tx: CsmsTransaction) -> list[MeterSample]:
@@ -193,7 +261,15 @@ async def _samples(session: AsyncSession, tx: CsmsTransaction) -> list[MeterSamp
         samples.append(MeterSample(timestamp=tx.stopped_at, energy_wh=final, charging=False))
     # Equal timestamps would make empty periods; keep the last reading of each instant.
     deduplicated: dict[datetime, MeterSample] = {s.timestamp: s for s in samples}
-    return [deduplicated[t] for t in sorted(deduplicated)]
+    ordered = [deduplicated[t] for t in sorted(deduplicated)]
+    # A reading of 0 W taken as the EV begins (the first sample of a transaction often is) is held until the next
+    # sample; when the register grew meanwhile the EV was drawing power then: charging, not parking.
+    for i, (sample, following) in enumerate(zip(ordered, ordered[1:])):
+        if not sample.charging and following.energy_wh > sample.energy_wh:
+            ordered[i] = msgspec.structs.replace(sample, charging=True)
+    deduplicated = {s.timestamp: s for s in ordered}
+    # Smart charging: each sample carries the limit in force, so periods are cut where it changed.
+    return await limit_changes.with_limits(session, tx.id, [deduplicated[t] for t in sorted(deduplicated)])
 
 
 async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple[CpoSession, CpoCdr] | None:
@@ -203,12 +279,7 @@ async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple
         return None
     tx = await session.get(CsmsTransaction, event.transaction_pk)
     party = await session.get(CpoParty, row.cpo_party_id)
-    tariff_row = await session.scalar(select(TariffRecord).where(
-        TariffRecord.cpo_party_id == row.cpo_party_id, TariffRecord.ocpi_id == row.tariff_id)) if row.tariff_id else None
-    tariff = None
-    if tariff_row is not None:
-        tariff = tariff_from_ocpi({**tariff_row.data, "country_code": party.country_code, "party_id": party.party_id,
-                                   "id": tariff_row.ocpi_id, "last_updated": stamp(tariff_row.last_updated)}, "2.3.0")
+    tariff_row, tariff = await _tariff_of(session, row)
     zone = ZoneInfo(row.time_zone)
     samples = await _samples(session, tx)
     end = tx.stopped_at or event.at
@@ -216,9 +287,7 @@ async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple
     row.kwh = round(max(row.kwh, ((tx.meter_stop_wh or tx.meter_last_wh or 0.0) - row.meter_start_wh) / 1000), 4)
     row.last_updated = max(row.last_updated, end)
     periods = charging_periods_from_samples(samples, tariff, zone, tariff_id=row.tariff_id) if len(samples) > 1 else []
-    wire_periods = [{"start_date_time": stamp(p.start_date_time), **({"tariff_id": p.tariff_id} if p.tariff_id else {}),
-                     "dimensions": [{"type": d.value, "volume": float(v.quantize(_FOUR))}
-                                    for d, v in p.dimensions.items()]} for p in periods]
+    wire_periods = _wire(periods)
     row.charging_periods = wire_periods
     location = await session.scalar(select(Location).where(Location.cpo_party_id == row.cpo_party_id,
                                                            Location.ocpi_id == row.location_id))
@@ -270,9 +339,14 @@ async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple
     }
     cdr.data["cdr_location"] = {k: v for k, v in cdr.data["cdr_location"].items() if v is not None}
     session.add(cdr)
-    await _patch_session(session, row)
+    await _patch_session(session, row, wire_periods, final=True)
     partner = await session.get(Partner, row.partner_id)
-    if partner is not None:
-        outbox.enqueue(session, partner, "cdr_post", cdr.id, "cdrs")
+    if partner is not None:  # after the session's own pushes (outbox.order_key)
+        outbox.enqueue(session, partner, "cdr_post", cdr.id, "cdrs", {"session_id": row.id})
     await session.commit()
     return row, cdr
+
+
+async def active_session_transactions(session: AsyncSession) -> set[str]:
+    """Return the CSMS transaction keys that carry an ACTIVE OCPI session (the ones meter values must reach)."""
+    return set(await session.scalars(select(CpoSession.transaction_pk).where(CpoSession.status == "ACTIVE")))

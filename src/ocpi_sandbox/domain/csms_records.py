@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import CsmsConnector, CsmsMeterSample, CsmsStation, CsmsTransaction, utcnow
@@ -16,7 +16,7 @@ from ..db.models import CsmsConnector, CsmsMeterSample, CsmsStation, CsmsTransac
 __all__ = [
     "Sample", "station_connected", "station_disconnected", "record_boot", "record_status",
     "start_transaction", "find_transaction", "record_samples", "end_transaction", "next_transaction_number",
-    "neutral_status", "mark_all_disconnected",
+    "neutral_status", "mark_all_disconnected", "OpenTransaction", "open_transaction", "write_meter_batch",
 ]
 
 # 1.6 ChargePointStatus -> the 2.0.1 connector vocabulary (reference ocpp.md §3.4).
@@ -150,4 +150,52 @@ async def end_transaction(session: AsyncSession, tx: CsmsTransaction, *, stopped
         tx.meter_last_wh = max(tx.meter_last_wh or 0.0, meter_stop_wh)
     else:
         tx.meter_stop_wh = tx.meter_last_wh
+    await session.commit()
+
+
+class OpenTransaction(msgspec.Struct, kw_only=True):
+    """What the CSMS keeps in memory of an active transaction so that a meter value needs no database read."""
+
+    pk: str
+    identity: str
+    transaction_id: str
+    meter_last_wh: float | None
+    charging_state: str | None
+    seq_nos: list[int]
+    offline_events: int
+    # Fields a later TransactionEvent may still fill (OCPP 2.0.1 E "optional fields"); while one is open,
+    # events for this transaction take the full path.
+    complete: bool
+    has_remote_start_id: bool
+
+
+async def open_transaction(session: AsyncSession, identity: str, transaction_id: str) -> OpenTransaction | None:
+    """Load an active transaction as an ``OpenTransaction``; None if it is unknown or has ended."""
+    tx = await find_transaction(session, identity, transaction_id)
+    if tx is None or not tx.active:
+        return None
+    return OpenTransaction(pk=tx.id, identity=identity, transaction_id=transaction_id, meter_last_wh=tx.meter_last_wh,
+                           charging_state=tx.charging_state, seq_nos=list(tx.seq_nos or []),
+                           offline_events=tx.offline_events,
+                           complete=tx.evse_id is not None and tx.id_token is not None,
+                           has_remote_start_id=tx.remote_start_id is not None)
+
+
+async def write_meter_batch(session: AsyncSession, samples: list[dict], transactions: list[OpenTransaction]) -> None:
+    """Insert buffered meter samples and save the buffered state of their transactions, in one transaction.
+
+    Core executemany statements, not ORM units of work: at thousands of chargers this batch is the CSMS's
+    main write, and ORM bookkeeping per row would cost more than the rows themselves.
+    """
+    if samples:
+        await session.execute(insert(CsmsMeterSample), samples)
+    if transactions:
+        table = CsmsTransaction.__table__
+        statement = update(table).where(table.c.id == bindparam("pk")).values(
+            meter_last_wh=bindparam("meter_last_wh"), charging_state=bindparam("charging_state"),
+            seq_nos=bindparam("seq_nos"), offline_events=bindparam("offline_events"), updated_at=bindparam("now"))
+        now = utcnow()
+        await (await session.connection()).execute(statement, [
+            {"pk": t.pk, "meter_last_wh": t.meter_last_wh, "charging_state": t.charging_state, "seq_nos": t.seq_nos,
+             "offline_events": t.offline_events, "now": now} for t in transactions])
     await session.commit()

@@ -15,11 +15,11 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import Charger, CpoParty, CsmsConnector, CsmsStation, Location
+from ..db.models import Charger, CpoParty, CsmsConnector, CsmsStation, Location, Partner, utcnow
 from . import outbox
 
 __all__ = ["EvseView", "LocationView", "load_location_views", "load_location_view", "count_location_views",
-           "evse_status", "touch_charger_location", "emi3_evse_id"]
+           "evse_status", "touch_charger_location", "emi3_evse_id", "announce_removed_evses"]
 
 # OCPI EVSE status of a connector status of either OCPP version.
 _OCPI_STATUS = {
@@ -59,21 +59,27 @@ def emi3_evse_id(country_code: str, party_id: str, identity: str, evse: int) -> 
     return f"{country_code}*{party_id}*E{clean}*{evse}"
 
 
-async def _evses(session: AsyncSession, location: Location, country_code: str, party_id: str) -> list[EvseView]:
-    chargers = list((await session.scalars(select(Charger).where(Charger.location_id == location.id)
+async def _evses_of(session: AsyncSession, locations: list[Location], country_code: str, party_id: str
+                    ) -> dict[str, list[EvseView]]:
+    """The EVSEs of several locations (by location pk) in three queries, whatever the number of locations."""
+    if not locations:
+        return {}
+    chargers = list((await session.scalars(select(Charger).where(Charger.location_id.in_([loc.id for loc in locations]))
                                            .order_by(Charger.created_at, Charger.id))).all())
     identities = [c.identity for c in chargers]
     statuses: dict[tuple[str, int], list[CsmsConnector]] = {}
-    for row in await session.scalars(select(CsmsConnector).where(CsmsConnector.identity.in_(identities))):
-        statuses.setdefault((row.identity, row.evse_id), []).append(row)
-    connected = {s.identity: s.connected for s in
-                 await session.scalars(select(CsmsStation).where(CsmsStation.identity.in_(identities)))}
-    evses = []
+    connected: dict[str, bool] = {}
+    if identities:
+        for row in await session.scalars(select(CsmsConnector).where(CsmsConnector.identity.in_(identities))):
+            statuses.setdefault((row.identity, row.evse_id), []).append(row)
+        connected = {s.identity: s.connected for s in
+                     await session.scalars(select(CsmsStation).where(CsmsStation.identity.in_(identities)))}
+    evses: dict[str, list[EvseView]] = {loc.id: [] for loc in locations}
     for charger in chargers:
         for evse in charger.hardware or []:
             reported = statuses.get((charger.identity, evse["evse_id"]), [])
             stamp = max([charger.updated_at, *(r.updated_at for r in reported)])
-            evses.append(EvseView(
+            evses[charger.location_id].append(EvseView(
                 uid=f"{charger.identity}-{evse['evse_id']}", evse_id=emi3_evse_id(country_code, party_id, charger.identity,
                                                                           evse["evse_id"]),
                 status=evse_status([r.status for r in reported], connected.get(charger.identity, False)),
@@ -81,10 +87,17 @@ async def _evses(session: AsyncSession, location: Location, country_code: str, p
     return evses
 
 
-async def _view(session: AsyncSession, location: Location, country_code: str, party_id: str) -> LocationView:
-    evses = await _evses(session, location, country_code, party_id)
+async def _evses(session: AsyncSession, location: Location, country_code: str, party_id: str) -> list[EvseView]:
+    return (await _evses_of(session, [location], country_code, party_id))[location.id]
+
+
+def _view_of(location: Location, evses: list[EvseView]) -> LocationView:
     stamp = max([location.updated_at, *(e.last_updated for e in evses)])
     return LocationView(location=location, evses=evses, last_updated=stamp)
+
+
+async def _view(session: AsyncSession, location: Location, country_code: str, party_id: str) -> LocationView:
+    return _view_of(location, await _evses(session, location, country_code, party_id))
 
 
 def _published(party_pk: str, date_from: datetime | None, date_to: datetime | None):  # noqa: ANN202
@@ -102,8 +115,9 @@ async def load_location_views(session: AsyncSession, party_pk: str, country_code
                               date_from: datetime | None, date_to: datetime | None, offset: int, limit: int
                               ) -> list[LocationView]:
     query = _published(party_pk, date_from, date_to).order_by(Location.created_at, Location.id)
-    locations = (await session.scalars(query.offset(offset).limit(limit))).all()
-    return [await _view(session, loc, country_code, party_id) for loc in locations]
+    locations = list((await session.scalars(query.offset(offset).limit(limit))).all())
+    evses = await _evses_of(session, locations, country_code, party_id)  # one page, three queries
+    return [_view_of(loc, evses[loc.id]) for loc in locations]
 
 
 async def count_location_views(session: AsyncSession, party_pk: str, *, date_from: datetime | None,
@@ -119,7 +133,14 @@ async def load_location_view(session: AsyncSession, party_pk: str, country_code:
 
 
 async def touch_charger_location(session: AsyncSession, identity: str, at: datetime) -> str | None:
-    """Move last_updated of a charger and its location to ``at`` (OCPI: Connector -> EVSE -> Location)."""
+    """Move last_updated of a charger and its location to ``at`` (OCPI: Connector -> EVSE -> Location), and queue
+    what every registered eMSP of the location's party is owed (OCPI mod_locations, Receiver interface).
+
+    An eMSP gets the EVSE's new status as a PATCH; an EVSE it cannot know yet (its charger appeared after the
+    eMSP registered, and nothing of it was pushed) comes as a full EVSE PUT, and a whole location it cannot
+    know as a Location PUT. Each push carries the status as it is now, so an eMSP that was down still gets
+    every status, in order.
+    """
     charger = await session.scalar(select(Charger).where(Charger.identity == identity))
     if charger is None or charger.location_id is None:
         return None
@@ -129,16 +150,45 @@ async def touch_charger_location(session: AsyncSession, identity: str, at: datet
         location.updated_at = max(location.updated_at, at)
         party = await session.get(CpoParty, location.cpo_party_id) if location.cpo_party_id else None
         if party is not None:
-            # Every registered eMSP of the party is owed the EVSE's new status (OCPI: PATCH on the EVSE), as it
-            # is now: an eMSP that was down still gets each status, in order.
             await session.flush()
             evses = {e.uid: e for e in await _evses(session, location, party.country_code, party.party_id)}
             for partner in await outbox.receivers(session, party.id):
-                for evse in charger.hardware or []:
-                    uid = f"{charger.identity}-{evse['evse_id']}"
-                    view = evses.get(uid)
-                    snapshot = {"status": view.status, "last_updated": view.last_updated.replace(
-                        microsecond=0).isoformat().replace("+00:00", "Z")} if view else None
-                    outbox.enqueue(session, partner, "evse_patch", f"{location.ocpi_id}/{uid}", "locations", snapshot)
+                await _push_evses(session, partner, location, charger, evses)
     await session.commit()
     return charger.location_id
+
+
+def _new_to(partner: Partner, created_at: datetime) -> bool:
+    return partner.registered_at is not None and created_at > partner.registered_at
+
+
+async def _push_evses(session: AsyncSession, partner: Partner, location: Location, charger: Charger,
+                      evses: dict[str, EvseView]) -> None:
+    sent = await outbox.location_pushes_sent(session, partner.id, location.ocpi_id)
+    if not sent and _new_to(partner, location.created_at):
+        # The eMSP has never heard of this site: the whole Location, rendered when sent, says everything.
+        outbox.enqueue(session, partner, "location_put", location.ocpi_id)
+        return
+    for evse in charger.hardware or []:
+        uid = f"{charger.identity}-{evse['evse_id']}"
+        view = evses.get(uid)
+        snapshot = {"status": view.status, "last_updated": view.last_updated.replace(
+            microsecond=0).isoformat().replace("+00:00", "Z")} if view else None
+        object_id = f"{location.ocpi_id}/{uid}"
+        # Known to the eMSP: pushed before, or part of a Location PUT queued after the charger existed.
+        known = object_id in sent or (location.ocpi_id in sent and sent[location.ocpi_id] >= charger.created_at)
+        kind = "evse_put" if not known and _new_to(partner, charger.created_at) else "evse_patch"
+        outbox.enqueue(session, partner, kind, object_id, "locations", snapshot)
+
+
+async def announce_removed_evses(session: AsyncSession, charger: Charger) -> None:
+    """Queue ``status: REMOVED`` for a charger's EVSEs that is about to be deleted (OCPI has no DELETE for
+    EVSEs: mod_locations, "an EVSE is removed by setting its status to REMOVED"). The caller commits."""
+    location = await session.get(Location, charger.location_id) if charger.location_id else None
+    if location is None or location.cpo_party_id is None:
+        return
+    stamp = utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    for partner in await outbox.receivers(session, location.cpo_party_id):
+        for evse in charger.hardware or []:
+            outbox.enqueue(session, partner, "evse_patch", f"{location.ocpi_id}/{charger.identity}-{evse['evse_id']}",
+                           "locations", {"status": "REMOVED", "last_updated": stamp})

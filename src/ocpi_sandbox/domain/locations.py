@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Charger, CpoParty, Location
+from . import outbox
 from .errors import Conflict, InvalidInput, NotFound
 
 __all__ = ["create_location", "list_locations", "count_locations", "get_location", "update_location",
@@ -57,6 +58,7 @@ async def create_location(session: AsyncSession, tenant_id: str, values: dict[st
     location = Location(tenant_id=tenant_id, **values)
     session.add(location)
     try:
+        await outbox.announce_location(session, location)  # mod_locations: a new Location is PUT to each eMSP
         await session.commit()
     except IntegrityError:
         await session.rollback()
@@ -92,6 +94,7 @@ async def update_location(session: AsyncSession, tenant_id: str, location_id: st
         if key in EDITABLE:
             setattr(location, key, value.upper() if key == "country" else value)
     try:
+        await outbox.announce_location(session, location)  # the changed Location, whole (never a partial array)
         await session.commit()
     except IntegrityError:
         await session.rollback()

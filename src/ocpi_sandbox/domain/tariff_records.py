@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import CpoParty, TariffRecord, utcnow
+from . import outbox
 from .errors import Conflict, InvalidInput, NotFound
 from .tariffs import TariffFormatError, tariff_from_ocpi
 
@@ -39,6 +40,7 @@ async def create_tariff(session: AsyncSession, party: CpoParty, ocpi_id: str, da
     # Read before committing: a rollback expires every loaded object, and reloading would need I/O here.
     owner = f"{party.country_code}*{party.party_id}"
     try:
+        await outbox.announce_tariff(session, party, ocpi_id)  # mod_tariffs: the CPO PUTs new tariffs
         await session.commit()
     except IntegrityError:
         await session.rollback()
@@ -49,6 +51,7 @@ async def create_tariff(session: AsyncSession, party: CpoParty, ocpi_id: str, da
 async def replace_tariff(session: AsyncSession, row: TariffRecord, party: CpoParty, data: dict[str, Any]
                          ) -> TariffRecord:
     row.data, row.last_updated = _checked(party, row.ocpi_id, data), utcnow()
+    await outbox.announce_tariff(session, party, row.ocpi_id)
     await session.commit()
     return row
 
@@ -91,5 +94,9 @@ async def get_tariff(session: AsyncSession, tenant_id: str, tariff_id: str) -> T
 
 
 async def delete_tariff(session: AsyncSession, tenant_id: str, tariff_id: str) -> None:
-    await session.delete(await get_tariff(session, tenant_id, tariff_id))
+    row = await get_tariff(session, tenant_id, tariff_id)
+    party = await session.get(CpoParty, row.cpo_party_id)
+    if party is not None:  # mod_tariffs: the CPO DELETEs a tariff it no longer uses at each eMSP
+        await outbox.announce_tariff(session, party, row.ocpi_id, deleted=True)
+    await session.delete(row)
     await session.commit()

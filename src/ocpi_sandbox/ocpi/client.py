@@ -40,6 +40,13 @@ class OcpiReply(msgspec.Struct, kw_only=True):
     body: bytes
 
     @property
+    def single(self) -> Any:
+        """``data`` where one object is expected: some eMSPs wrap it in a list of one, which we accept."""
+        if isinstance(self.data, list) and len(self.data) == 1 and isinstance(self.data[0], dict):
+            return self.data[0]
+        return self.data
+
+    @property
     def ok(self) -> bool:
         # Lenient in what we accept (reference ocpi.md §1.4): any 2xx carrying any 1xxx is a success.
         return 200 <= self.http_status < 300 and OcpiStatus.is_success(self.status_code)

@@ -59,7 +59,8 @@ class CommandRunner:
             from datetime import datetime
 
             expiry = datetime.fromisoformat(req["expiry_date"].replace("Z", "+00:00"))
-            return await c.reserve_now(cmd.identity, reservation_id=cmd.id, evse_id=cmd.evse_id, id_token=cmd.id_token,
+            number = int(req.get("_reservation_number", cmd.id))  # a replaced reservation keeps its number
+            return await c.reserve_now(cmd.identity, reservation_id=number, evse_id=cmd.evse_id, id_token=cmd.id_token,
                                        token_type=req["token"]["type"], expiry=expiry)
         return await c.cancel_reservation(cmd.identity, reservation_id=int(req["_reservation_number"]))
 

@@ -32,4 +32,4 @@ class EmspAuthorizer:
             if reply is not None and (reply.status_code == 2004 or reply.http_status == 404):
                 return {}  # the eMSP does not know the token (mod_tokens: 404 / 2004)
             return None
-        return reply.data if isinstance(reply.data, dict) else None
+        return reply.single if isinstance(reply.single, dict) else None

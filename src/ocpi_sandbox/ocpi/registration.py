@@ -114,7 +114,7 @@ class Registrar:
         details_url = offered[version]
         try:
             reply = await self._client.call("GET", details_url, version=version, **call)
-            endpoints = msgspec.convert(reply.data.get("endpoints") if isinstance(reply.data, dict) else None,
+            endpoints = msgspec.convert(reply.single.get("endpoints") if isinstance(reply.single, dict) else None,
                                         list[AnyEndpoint], strict=True)
         except OcpiCallError as exc:
             raise OcpiError(OcpiStatus.UNABLE_TO_USE_CLIENT_API,
@@ -189,7 +189,7 @@ class Registrar:
             reply = await self._client.call(
                 "POST", credentials_url, token=token_a, version=discovery.version, encoding=encoding, json=body,
                 partner_id=partner.id, tenant_id=partner.tenant_id, correlation_id=correlation_id)
-            theirs = msgspec.convert(reply.data, credentials_type(discovery.version), strict=True)
+            theirs = msgspec.convert(reply.single, credentials_type(discovery.version), strict=True)
         except (OcpiCallError, msgspec.ValidationError) as exc:
             message = exc.message if isinstance(exc, OcpiCallError) else f"invalid Credentials in the answer: {exc}"
             raise await fail(f"the partner refused or failed our credentials POST: {message}") from None

@@ -26,6 +26,9 @@ def decode_body(raw: bytes, type_: type[T]) -> T:
     except msgspec.DecodeError as exc:
         raise OcpiError(OcpiStatus.INVALID_OR_MISSING_PARAMETERS, f"the body is not valid JSON: {exc}",
                         http_status=400) from None
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict) and \
+            getattr(type_, "__origin__", type_) is not list:
+        value = value[0]  # some eMSPs wrap a single object in a list; the object is still clear
     try:
         return msgspec.convert(value, type_, strict=True)
     except msgspec.ValidationError as exc:

@@ -4,13 +4,18 @@ Each station owns one asyncio task for its socket (``StationLink``); nothing els
 timers run on one shared beat: every ``tick_interval`` the fleet ticks the stations whose ``next_wakeup()`` is
 due and sends what they release. Measured on this class of machine, a task per charger with its own timers
 costs 14 µs per firing against ~200 µs for a scheduler job (reference stack.md §3); a shared beat that skips
-idle stations costs less still. Handshakes are limited by a semaphore so thousands of chargers do not open
-their sockets in one burst.
+idle stations costs less still. Due stations come off a heap of wake-up times, so a beat costs what is due,
+not what is held: asking ten thousand stations for their next wake-up every second cost a fifth of a core.
+A station's wake-up is computed again whenever it has been driven (``StationLink.pump``), and a full pass every
+``rescan_interval`` catches any change that came without a pump. Handshakes are limited by a semaphore so
+thousands of chargers do not open their sockets in one burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +40,11 @@ class Fleet:
         self._slots: asyncio.Semaphore | None = None
         self._concurrency = handshake_concurrency
         self._task: asyncio.Task[None] | None = None
+        self._wakeups: list[tuple[float, int, str]] = []  # heap of (time, tie-breaker, identity)
+        self._wake_at: dict[str, float] = {}  # each station's live entry; older heap entries are stale
+        self._order = itertools.count()
+        self.rescan_interval = 10.0
+        self._rescanned_at: float | None = None
 
     # --------------------------------------------------------------------------------------------- stations
 
@@ -45,8 +55,9 @@ class Fleet:
             self._slots = asyncio.Semaphore(self._concurrency)
         link = StationLink(station, csms_url=csms_url, identity=identity, version=version, password=password,
                            on_frame=self._on_frame, handshake_slots=self._slots, response_timeout=self._timeout,
-                           clock=self._clock)
+                           clock=self._clock, on_pumped=self.schedule)
         self._links[identity] = link
+        self.schedule(link)
         if start:
             link.start()
         return link
@@ -54,6 +65,7 @@ class Fleet:
     async def remove(self, identity: str) -> Any | None:
         """Stop and forget a station; return it (for a last snapshot) or None when unknown."""
         link = self._links.pop(identity, None)
+        self._wake_at.pop(identity, None)
         if link is None:
             return None
         await link.stop()
@@ -77,20 +89,43 @@ class Fleet:
 
     # ----------------------------------------------------------------------------------------------- beat
 
+    def schedule(self, link: StationLink) -> None:
+        """Put ``link``'s station on the heap at its next wake-up (called after anything drove it)."""
+        identity = link.identity
+        if self._links.get(identity) is not link:
+            return
+        try:
+            wake = link.station.next_wakeup()
+        except Exception:
+            log.exception("station %s: could not compute its next wake-up", identity)
+            return
+        if wake is None:
+            self._wake_at.pop(identity, None)
+        elif self._wake_at.get(identity) != wake:
+            self._wake_at[identity] = wake
+            heapq.heappush(self._wakeups, (wake, next(self._order), identity))
+
     def tick(self) -> int:
         """Tick every station that has something due; return how many were ticked."""
         now = self._clock()
+        if self._rescanned_at is None or now - self._rescanned_at >= self.rescan_interval:
+            self._rescanned_at = now
+            for link in list(self._links.values()):
+                self.schedule(link)
         ticked = 0
-        for link in list(self._links.values()):
-            station = link.station
-            wake = station.next_wakeup()
-            if wake is not None and wake <= now:
-                try:
-                    station.tick(now)
-                except Exception:  # one broken station must not stop the fleet
-                    log.exception("station %s failed to tick", link.identity)
-                link.pump()
-                ticked += 1
+        heap = self._wakeups
+        while heap and heap[0][0] <= now:
+            wake, _, identity = heapq.heappop(heap)
+            link = self._links.get(identity)
+            if link is None or self._wake_at.get(identity) != wake:
+                continue  # removed, or rescheduled since this entry was pushed
+            del self._wake_at[identity]
+            try:
+                link.station.tick(now)
+            except Exception:  # one broken station must not stop the fleet
+                log.exception("station %s failed to tick", identity)
+            link.pump()  # sends what the tick released, and schedules the station again
+            ticked += 1
         return ticked
 
     def start(self) -> None:

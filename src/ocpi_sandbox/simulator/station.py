@@ -29,7 +29,7 @@ from .ev import Ev, EvProfile
 from .station_config import ConnectorConfig, EvseConfig, StationConfig
 from .station_operations import FAULT_CODES, Operations
 from .power import EvseRating
-from .station_power import EnergyFlow
+from .station_power import PHYSICS_STEP_S, EnergyFlow
 from .station_sessions import SessionFlow
 from .station_state import (
     ConnectorState,
@@ -250,7 +250,7 @@ class Station(SessionFlow, EnergyFlow, Operations):
         """The earliest time ``tick`` has something to do."""
         times = [self._next_timer(), self.queue.next_retry()]
         if self._charging_anything():
-            times.append(self._physics_at + 1.0)
+            times.append(self._physics_at + PHYSICS_STEP_S)
         found = [t for t in times if t is not None]
         return min(found) if found else None
 
@@ -492,17 +492,31 @@ class Station(SessionFlow, EnergyFlow, Operations):
             "queue": self.queue.snapshot(), "jobs": [msgspec.to_builtins(j) for j in self.jobs],
             "last_call_at": self.last_call_at, "aligned_from_at": self.aligned_from_at,
             "dialect": self.dialect.snapshot(),
+            # Wall time of the snapshot (a string, so to_relative leaves it): restore charges over the gap.
+            "saved_wall": self.wall_now().isoformat(),
         }
         return to_relative(state, self._now)
 
     @classmethod
     def restore(cls, config: StationConfig, snapshot: dict[str, Any], now: float,
                 wall_clock: Callable[[], datetime]) -> Station:
-        """Rebuild a station from ``snapshot()`` output: transactions resume, registers and settings stay."""
+        """Rebuild a station from ``snapshot()`` output: transactions resume, registers and settings stay.
+
+        The station is physically independent of the process that simulates it: the time between the snapshot
+        and now (a restart, or a crash since the last save) was charging time, offline. Physics is integrated
+        over that gap, so the meter register is at least every value the station sent before, even when the
+        snapshot is a few seconds older than the last message. Timers due in the gap fire once, at the next tick.
+        """
         if snapshot.get("snapshot_version") != SNAPSHOT_VERSION or snapshot.get("ocpp_version") != config.ocpp_version:
             raise ValueError("the snapshot is from another snapshot format or OCPP version; start the station fresh")
-        station = cls(config, now, wall_clock)
-        data = to_absolute(snapshot, now)
+        gap = 0.0
+        if isinstance(snapshot.get("saved_wall"), str):
+            saved = datetime.fromisoformat(snapshot["saved_wall"])
+            gap = max(0.0, (wall_clock() - saved).total_seconds())
+        then = now - gap
+        station = cls(config, then, wall_clock)
+        station._anchor = (then, wall_clock() - timedelta(seconds=gap))
+        data = to_absolute(snapshot, then)
         station.registration, station.boot_reason = data["registration"], data["boot_reason"]
         station.boot_retry_at, station.firmware_version = data["boot_retry_at"], data["firmware_version"]
         station.settings.restore(data["settings"])
@@ -529,6 +543,9 @@ class Station(SessionFlow, EnergyFlow, Operations):
         station.last_call_at, station.aligned_from_at = data["last_call_at"], data["aligned_from_at"]
         station.dialect.restore(data["dialect"])
         station._allocate()
+        if gap:
+            station._integrate(now)
+            station._now = now
         return station
 
     def view(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ..ocpp.v16.enums import ChargePointErrorCode
+from ..ocpp.v201.datatypes import ComponentType, VariableType
 from .charging_profiles import (
     ChargingProfile,
     ChargingProfileError,
@@ -22,6 +23,7 @@ from .charging_profiles import (
     InstallResult,
     profile_from_ocpp201,
 )
+from .device_model import SettingError
 from .station_state import EvseState, Job, Reservation, TokenInfo
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,8 +185,12 @@ class Operations:
 
     # -- resets and reboots (1.6 §5.14, 2.0.1 B11/B12) --
 
-    def reset(self: Station, kind: str, evse_id: int | None = None) -> str:
-        """Soft/Immediate: stop transactions now, reboot; Hard: reboot, report after boot; OnIdle: wait."""
+    def reset(self: Station, kind: str, evse_id: int | None = None, *, boot_reason: str = "RemoteReset") -> str:
+        """Soft/Immediate: stop transactions now, reboot; Hard: reboot, report after boot; OnIdle: wait.
+
+        ``boot_reason`` is what the next 2.0.1 BootNotification says: RemoteReset for the CSMS's Reset,
+        LocalReset for a reset at the station itself.
+        """
         if evse_id:
             try:
                 evse = self._evse(evse_id)
@@ -203,7 +209,7 @@ class Operations:
             for evse in self.evses:
                 if evse.tx is not None:
                     self._end_tx(evse, reason, "ResetCommand")
-        self._schedule(Job(kind="reboot", step="RemoteReset", due_at=self._now + _REBOOT_S, data={"tx": reason}))
+        self._schedule(Job(kind="reboot", step=boot_reason, due_at=self._now + _REBOOT_S, data={"tx": reason}))
         return "Accepted"
 
     def _when_idle(self: Station) -> None:
@@ -286,6 +292,30 @@ class Operations:
             # Reboot a moment later, so that InstallRebooting goes out before the station goes down.
             self._schedule(Job(kind="reboot", step="FirmwareUpdate", due_at=self._now + 1.0,
                                data={"tx": "Reboot"}))
+
+    # -- configuration at the station (an operator's tool, not the CSMS) --
+
+    def configure(self: Station, values: dict[str, str], now: float) -> dict[str, dict[str, str | None]]:
+        """Change settings as ChangeConfiguration (1.6 §5.3) or SetVariables (2.0.1 B05) would, by name: 1.6
+        keys, or 2.0.1 ``Component.Variable[.Instance]``; return each name's status and what went wrong."""
+        self._enter(now)
+        results: dict[str, dict[str, str | None]] = {}
+        for name, value in values.items():
+            why: str | None = None
+            if self.version == "1.6":
+                status = self.settings.change_configuration(name, value)
+            else:
+                try:
+                    key = self.settings.key_of(name)
+                except SettingError as exc:
+                    results[name] = {"status": "Rejected", "reason": str(exc)}
+                    continue
+                status, why = self.settings.set_variable(
+                    ComponentType(name=key.component), VariableType(name=key.variable, instance=key.variable_instance),
+                    None, value)
+            results[name] = {"status": status, "reason": why}
+        self._sync()  # a new interval, limit or measurand list applies from now on
+        return results
 
     # -- local authorization list (1.6 §5.15/§5.10, 2.0.1 D01/D02) --
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["EnergyFlow", "DEFAULT_EV", "PHYSICS_STEP_S"]
 
 DEFAULT_EV = GENERIC_EVS["compact-58"]
-PHYSICS_STEP_S = 1.0  # integration step, and the wake-up period while an EV may draw energy
+PHYSICS_STEP_S = 5.0  # integration step, and the wake-up period while an EV may draw energy
 _MAX_STEPS = 5000  # a long gap (a restored station) is integrated in at most this many steps
 
 

@@ -78,7 +78,8 @@ class SessionFlow:
 
     def _pick_evse(self: Station, token: IdToken | None) -> EvseState | None:
         """Choose an EVSE for a driver: one with their EV waiting, else a free one."""
-        free = [e for e in self.evses if self._usable(e) and e.tx is None and e.auth is None
+        # A transaction begun with the cable (2.0.1 TxStartPoint EVConnected) is still waiting for its driver.
+        free = [e for e in self.evses if self._usable(e) and (e.tx is None or not e.tx.authorized) and e.auth is None
                 and not (token and self._reserved_for_other(e, token))]
         waiting = [e for e in free if e.plugged is not None]
         return (waiting or free or [None])[0]

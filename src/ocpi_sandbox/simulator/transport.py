@@ -56,13 +56,27 @@ class Chaos(msgspec.Struct, kw_only=True):
     callerror_responses: float = 0.0  # share (0..1) of CSMS CALLs answered with CALLERROR InternalError
 
 
+# Messages a station sends on its own clock that change nothing a restart must keep: the physics that meter
+# values report is integrated again over the gap on restore (Station.restore).
+_PERIODIC_TRIGGERS = frozenset({"MeterValuePeriodic", "MeterValueClock"})
+
+
+def _moves_state(action: str, payload: msgspec.Struct) -> bool:
+    if action in ("Heartbeat", "MeterValues"):
+        return False
+    if action == "TransactionEvent":
+        return str(getattr(payload, "trigger_reason", "")) not in _PERIODIC_TRIGGERS
+    return True
+
+
 class StationLink:
     """One station's connection life-cycle. ``station`` follows the ``simulator.station.Station`` interface."""
 
     def __init__(self, station: Any, *, csms_url: str, identity: str, version: str, password: str | None = None,
                  on_frame: Callable[[str, str, str], None] | None = None, backoff: BackOff | None = None,
                  handshake_slots: asyncio.Semaphore | None = None, response_timeout: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_pumped: Callable[[StationLink], None] | None = None) -> None:
         self.station = station
         self.identity, self.version, self.password = identity, version, password
         self.url = f"{csms_url.rstrip('/')}/{quote(identity, safe='')}"
@@ -72,12 +86,16 @@ class StationLink:
         self._slots = handshake_slots
         self._timeout = response_timeout
         self._clock = clock
+        self._on_pumped = on_pumped
         self._rpc: OcppRpc | None = None
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.connected = asyncio.Event()
         self.last_error: str | None = None
+        # Set when the station's state moved in a way a restart must not lose (it answered the CSMS, or sent
+        # something other than a heartbeat or a periodic meter value); whoever persists snapshots clears it.
+        self.dirty = False
         self.connects = 0
 
     # ------------------------------------------------------------------------------------------- life-cycle
@@ -188,6 +206,7 @@ class StationLink:
             self._rpc, self._ws = None, None
             await rpc.close()
             self.station.on_disconnected(self._clock())
+            self.pump()  # nothing goes out now, but offline the station's timers differ
 
     # ---------------------------------------------------------------------------------------------- traffic
 
@@ -205,15 +224,23 @@ class StationLink:
         if chaos.callerror_responses and random.random() < chaos.callerror_responses:
             return CallErrorReply("InternalError", "simulated failure (chaos switch)")
         answer = self.station.handle_call(event.action, event.request, self._clock())
+        self.dirty = True
         self.pump()  # answering may release CALLs (e.g. a remote start sends StartTransaction)
         return answer
 
     def pump(self) -> None:
-        """Send every CALL the station releases now."""
+        """Send every CALL the station releases now, and let the fleet know when the station wants to wake."""
+        self._send_released()
+        if self._on_pumped is not None:
+            self._on_pumped(self)
+
+    def _send_released(self) -> None:
         rpc = self._rpc
         if rpc is None or rpc.closed:
             return
         for action, payload in self.station.take_calls():
+            if _moves_state(action, payload):
+                self.dirty = True
             future = rpc.call_soon(action, payload)
             future.add_done_callback(self._answered(action, payload))
 

@@ -2,7 +2,9 @@
 
 from .authorizations import RealtimeAuthorization
 from .base import Base, UtcDateTime, new_id, utcnow
+from .bundles import Bundle
 from .chargers import Charger, ChargerFrame
+from .jobs import Job, JobStatus, JobStep, StepStatus
 from .locations import Location
 from .cpo_sessions import CpoCdr, CpoSession
 from .csms import CsmsConnector, CsmsIdToken, CsmsMeterSample, CsmsStation, CsmsTransaction
@@ -11,13 +13,16 @@ from .ocpi_commands import OcpiCommand
 from .ocpi_pushes import OcpiPush, PushState
 from .ocpi_tokens import OcpiToken
 from .ocpi_parties import CpoParty, CredentialsToken, Partner, PartnerState, TokenKind
+from .smart_charging import ChargingLimitChange, OcpiChargingProfile
 from .tariffs import TariffRecord
 from .tenants import SandboxSetting, Tenant
 
 __all__ = [
     "Base",
+    "Bundle",
     "Charger",
     "ChargerFrame",
+    "ChargingLimitChange",
     "CsmsConnector",
     "CsmsIdToken",
     "CsmsMeterSample",
@@ -27,6 +32,10 @@ __all__ = [
     "CpoParty",
     "CpoSession",
     "CredentialsToken",
+    "Job",
+    "JobStatus",
+    "JobStep",
+    "OcpiChargingProfile",
     "OcpiCommand",
     "OcpiExchange",
     "OcpiPush",
@@ -36,6 +45,7 @@ __all__ = [
     "PushState",
     "RealtimeAuthorization",
     "SandboxSetting",
+    "StepStatus",
     "Location",
     "TariffRecord",
     "Tenant",

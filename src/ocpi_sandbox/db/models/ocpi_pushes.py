@@ -21,7 +21,9 @@ class PushState:
 class OcpiPush(Base):
     __tablename__ = "ocpi_pushes"
     __table_args__ = (Index("ix_ocpi_pushes_due", "state", "next_attempt_at"),
-                      Index("ix_ocpi_pushes_partner", "partner_id", "id"))
+                      Index("ix_ocpi_pushes_partner", "partner_id", "id"),
+                      # "Has this eMSP been sent this Location/EVSE/Session before?" (domain.outbox).
+                      Index("ix_ocpi_pushes_partner_object", "partner_id", "object_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

@@ -7,6 +7,7 @@ response) and then carries the command out on the charger; the CommandResult fol
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -14,7 +15,7 @@ from litestar import Controller, Request, Response, post
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...db.models import Charger, CpoSession, CsmsTransaction, Location, OcpiCommand
+from ...db.models import Charger, CpoSession, CsmsTransaction, Location, OcpiCommand, utcnow
 from ..caller import OcpiCaller
 from ..commands import CommandRunner
 from ..envelope import OcpiResponse, ocpi_response
@@ -26,6 +27,18 @@ from ..v221 import commands as c221
 from ..v230 import commands as c230
 
 __all__ = ["CommandsController"]
+
+
+def _expiry(reservation: OcpiCommand) -> datetime | None:
+    raw = reservation.request.get("expiry_date")
+    if not raw:
+        return None
+    value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 TIMEOUT = 30  # seconds the eMSP may wait for the CommandResult
 _TYPES = {"2.2.1": c221, "2.3.0": c230}
@@ -85,8 +98,23 @@ class CommandsController(Controller):
                 row.id_token = body.token.uid
             if command == "RESERVE_NOW":
                 row.emsp_reservation_id = body.reservation_id
+                expiry = body.expiry_date if body.expiry_date.tzinfo else body.expiry_date.replace(tzinfo=UTC)
+                if expiry <= utcnow():
+                    return _answer("REJECTED", f"expiry_date {_stamp(expiry)} has passed; reserve "
+                                               "until a time in the future (UTC)")
+                # The same reservation_id at the same location replaces the reservation (mod_commands,
+                # ReserveNow): the charger gets the same reservation number, so it replaces it too.
+                earlier = await db_session.scalar(select(OcpiCommand).where(
+                    OcpiCommand.partner_id == caller.partner.id, OcpiCommand.command == "RESERVE_NOW",
+                    OcpiCommand.emsp_reservation_id == body.reservation_id,
+                    OcpiCommand.result.in_(("ACCEPTED",))).order_by(OcpiCommand.id.desc()))
+                if earlier is not None and earlier.identity == charger.identity and \
+                        (_expiry(earlier) or utcnow()) > utcnow():
+                    row.request = {**row.request, "_reservation_number": earlier.request.get(
+                        "_reservation_number", earlier.id)}
         elif command == "STOP_SESSION":
-            cpo_session = await db_session.get(CpoSession, body.session_id)
+            cpo_session = await db_session.scalar(select(CpoSession).where(  # a CiString: any case
+                func.lower(CpoSession.id) == body.session_id.lower()))
             if cpo_session is None or cpo_session.partner_id != caller.partner.id:
                 return _answer("UNKNOWN_SESSION", f"no session {body.session_id} of yours")
             tx = await db_session.get(CsmsTransaction, cpo_session.transaction_pk)
@@ -98,10 +126,16 @@ class CommandsController(Controller):
             reservation = await db_session.scalar(select(OcpiCommand).where(
                 OcpiCommand.partner_id == caller.partner.id, OcpiCommand.command == "RESERVE_NOW",
                 OcpiCommand.emsp_reservation_id == body.reservation_id).order_by(OcpiCommand.id.desc()))
-            if reservation is None:
-                return _answer("REJECTED", f"no reservation {body.reservation_id} of yours")
+            if reservation is None or reservation.result not in (None, "ACCEPTED"):
+                return _answer("REJECTED", f"no reservation {body.reservation_id} of yours"
+                               + ("" if reservation is None else f" in force (it was {reservation.result})"))
+            expiry = _expiry(reservation)
+            if expiry is not None and expiry <= utcnow():
+                # Reservations expire (OCPI ReserveNow.expiry_date): the charger has let it go already.
+                return _answer("REJECTED", f"reservation {body.reservation_id} expired at {_stamp(expiry)}")
             row.identity, row.evse_id = reservation.identity, reservation.evse_id
-            row.request = {**row.request, "_reservation_number": reservation.id}
+            row.request = {**row.request, "_reservation_number": reservation.request.get("_reservation_number",
+                                                                                          reservation.id)}
         db_session.add(row)
         await db_session.commit()
         command_runner.submit(row.id, correlation_id_of(request.scope))

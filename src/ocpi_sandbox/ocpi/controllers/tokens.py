@@ -74,7 +74,9 @@ class TokensController(Controller):
         token = decode_body(raw, _TOKEN[_version(request)])
         _same_key(token, country_code, party_id, token_uid, token_type)
         try:
-            created = await emsp_tokens.store_token(db_session, caller.partner, data=msgspec.json.decode(raw),
+            data = msgspec.json.decode(raw)
+            data = data[0] if isinstance(data, list) else data  # decode_body accepted a list of one
+            created = await emsp_tokens.store_token(db_session, caller.partner, data=data,
                                                     version=_version(request), last_updated=token.last_updated)
         except Conflict as exc:
             raise OcpiError(OcpiStatus.SERVER_ERROR, exc.message) from None
