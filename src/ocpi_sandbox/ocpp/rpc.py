@@ -93,11 +93,9 @@ class OcppRpc:
         self._incoming.put_nowait(None)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
-                pass
+        # gather, not "await task" in a try: a cancellation of the caller itself must go through, or a station
+        # task cancelled while closing would swallow it and live on (it hung the event loop's shutdown).
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # ------------------------------------------------------------------------------------------------ calling
 

@@ -56,6 +56,12 @@ class Chaos(msgspec.Struct, kw_only=True):
     callerror_responses: float = 0.0  # share (0..1) of CSMS CALLs answered with CALLERROR InternalError
 
 
+async def _finished(task: asyncio.Task) -> None:
+    """Wait for a cancelled ``task`` to end, whatever it raises; a cancellation of the caller still goes through
+    (an ``await task`` in try/except CancelledError would swallow it, and the caller would live on)."""
+    await asyncio.gather(task, return_exceptions=True)
+
+
 # Messages a station sends on its own clock that change nothing a restart must keep: the physics that meter
 # values report is integrated again over the gap on restore (Station.restore).
 _PERIODIC_TRIGGERS = frozenset({"MeterValuePeriodic", "MeterValueClock"})
@@ -112,10 +118,7 @@ class StationLink:
             await self._ws.close()
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+            await _finished(self._task)
         self._task = None
 
     async def drop(self) -> None:
@@ -136,10 +139,7 @@ class StationLink:
             if done:
                 return
         task.cancel()  # waiting out a back-off, or mid-handshake: nothing to wind down
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001
-            pass
+        await _finished(task)
 
     async def reconnect_now(self) -> None:
         """Connect at once, ending a back-off wait or an offline hold instead of waiting it out."""
@@ -148,10 +148,7 @@ class StationLink:
         task = self._task
         if task is not None and not task.done() and self._ws is None:
             task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+            await _finished(task)
             self._task = None
         self.start()
 
