@@ -75,11 +75,6 @@ class MeterBuffer:
         await self.flush()
         self._open.pop((identity, transaction_id), None)
 
-    def forget_station(self, identity: str) -> None:
-        """Drop a station's transactions from memory (it was deleted); buffered rows are still written."""
-        for key in [k for k in self._open if k[0] == identity]:
-            del self._open[key]
-
     @property
     def pending(self) -> int:
         return len(self._samples)
