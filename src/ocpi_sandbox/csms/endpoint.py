@@ -9,9 +9,11 @@ the client's logs, and is what the ``websockets`` server does too.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 
 from litestar import WebSocket, websocket
@@ -46,6 +48,9 @@ class CsmsEndpoint:
                  realtime: RealTimeAuthorizer | None = None) -> None:
         self.sessions, self.bus, self.gateway, self.frame_log = sessions, bus, gateway, frame_log
         self.meters = meters
+        # Connection state writes of one identity, one at a time: a station that reconnects fast must not have its
+        # old socket's "disconnected" land after its new socket's "connected".
+        self._presence: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.config, self.unknown_chargers, self.is_simulated = config, unknown_chargers, is_simulated
         self.realtime = realtime
 
@@ -91,7 +96,7 @@ class CsmsEndpoint:
         previous = self.gateway.attach(connection)
         if previous is not None:  # the station reconnected before we noticed the old socket die
             await previous.rpc.close()
-        async with self.sessions() as session:
+        async with self._presence[identity], self.sessions() as session:
             await records.station_connected(session, identity, version, tenant_id)
         self.bus.publish(StationConnectionChanged(identity=identity, tenant_id=tenant_id, at=connection.now(),
                                                   connected=True))
@@ -104,9 +109,12 @@ class CsmsEndpoint:
         finally:
             await connection.rpc.close()
             self.gateway.detach(connection)
-            if not self.gateway.connected(identity):
-                async with self.sessions() as session:
-                    await records.station_disconnected(session, identity)
+            async with self._presence[identity]:
+                gone = not self.gateway.connected(identity)  # checked and written under the lock
+                if gone:
+                    async with self.sessions() as session:
+                        await records.station_disconnected(session, identity)
+            if gone:
                 self.bus.publish(StationConnectionChanged(identity=identity, tenant_id=tenant_id,
                                                           at=connection.now(), connected=False))
 
