@@ -16,18 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from process_stats import cpu_seconds, free_port, rss_mib
-
-ADMIN = "bench-admin-token-0123456789-abcdefghij"
+from process_stats import cpu_seconds, rss_mib, sandbox
 
 
 def count(db: Path, sql: str) -> int:
@@ -39,24 +33,9 @@ def count(db: Path, sql: str) -> int:
 
 
 def main(args: argparse.Namespace) -> None:
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="ocpi-sandbox-bulk-"))
-    db = workdir / "bench.db"
-    env = {**os.environ, "OCPI_SANDBOX_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "OCPI_SANDBOX_ADMIN_TOKEN": ADMIN}
-    server = subprocess.Popen([sys.executable, "-m", "ocpi_sandbox", "serve", "--port", str(port), "--log-level",
-                               "warning"], env=env, cwd=workdir, stdout=subprocess.DEVNULL)
-    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {ADMIN}"},
-                       timeout=60)
-    try:
-        for _ in range(300):
-            try:
-                if api.get("/api/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        site = api.post("/api/locations", json={
-            "name": "Bench", "address": "Benchweg 1", "city": "Delft", "country": "NLD", "latitude": "52.01160",
-            "longitude": "4.35710", "time_zone": "Europe/Amsterdam"}).json()
+    with sandbox("ocpi-sandbox-bulk-", profile=args.profile) as box:
+        api, db, server = box.api, box.db, box.server
+        site = box.create_location()
         half = args.chargers // 2
         model = {"brand_slug": "voltstream", "model_slug": "homebox-7c", "simulate": args.simulate}
         groups = [{"template": {**model, "ocpp_version": "1.6", "identity_prefix": "BULK16-"},
@@ -92,13 +71,6 @@ def main(args: argparse.Namespace) -> None:
             "booted_per_csms_records": booted, "sandbox_cpu_s_during_job": round(cpu, 1),
             "sandbox_rss_mib": round(rss_mib(server.pid), 1), "load_avg_1min_at_end": os.getloadavg()[0],
         }, indent=2))
-    finally:
-        api.close()
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":
@@ -106,4 +78,5 @@ if __name__ == "__main__":
     parser.add_argument("--chargers", type=int, default=1000)
     parser.add_argument("--simulate", action=argparse.BooleanOptionalAction, default=True,
                         help="simulate the chargers (default); --no-simulate times the job alone")
+    parser.add_argument("--profile", metavar="FILE", help="run the sandbox under cProfile and write its stats here")
     main(parser.parse_args())

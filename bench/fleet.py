@@ -14,21 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
-from process_stats import cpu_seconds, free_port, rss_mib
-
-ADMIN = "bench-admin-token-0123456789-abcdefghij"
+from process_stats import cpu_seconds, rss_mib, sandbox
 MODELS = [("voltstream", "homebox-7c", "1.6"), ("voltstream", "homebox-7c", "2.0.1")]
 
 
@@ -49,26 +42,9 @@ def round_trips(db: Path, since: str) -> list[float]:
 
 
 def main(args: argparse.Namespace) -> None:
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="ocpi-sandbox-fleet-"))
-    db = workdir / "bench.db"
-    env = {**os.environ, "OCPI_SANDBOX_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "OCPI_SANDBOX_ADMIN_TOKEN": ADMIN}
-    # --profile: the sandbox runs under cProfile (slower; for finding where the time goes, not for the figures).
-    profiler = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
-    server = subprocess.Popen([sys.executable, *profiler, "-m", "ocpi_sandbox", "serve", "--port", str(port),
-                               "--log-level", "warning"], env=env, cwd=workdir, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
-    try:
-        for _ in range(300):
-            try:
-                if api.get("/api/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        site = api.post("/api/locations", json={
-            "name": "Bench", "address": "Benchweg 1", "city": "Delft", "country": "NLD", "latitude": "52.01160",
-            "longitude": "4.35710", "time_zone": "Europe/Amsterdam"}).json()
+    with sandbox("ocpi-sandbox-fleet-", profile=args.profile) as box:
+        api, db, server = box.api, box.db, box.server
+        site = box.create_location()
         t0 = time.monotonic()
 
         def create(n: int) -> str:
@@ -119,13 +95,6 @@ def main(args: argparse.Namespace) -> None:
             "sandbox_rss_mib": round(rss, 1), "charger_calls_in_window": len(rtts),
             "call_rtt_ms_p50": round(q[49], 2), "call_rtt_ms_p99": round(q[98], 2),
         }, indent=2))
-    finally:
-        api.close()
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

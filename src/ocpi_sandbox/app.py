@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -51,6 +51,7 @@ from .csms.frame_log import FrameLog
 from .csms.meter_buffer import MeterBuffer
 from .csms.gateway import ChargerGateway
 from .csms.remote_commands import CsmsChargerCommands
+from .csms.station_records import StationRecords
 from .db.migrate import migrate
 from .jobs import JobRunner
 from .jobs.create_chargers import CreateChargers
@@ -185,6 +186,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         job_runner.register(kind)
     meters = MeterBuffer(sessions)
     csms = CsmsEndpoint(sessions=sessions, bus=bus, gateway=gateway, frame_log=frame_log, meters=meters,
+                        records=StationRecords(sessions),
                         config=CsmsConfig(heartbeat_interval=settings.csms_heartbeat_interval,
                                           unknown_tokens=settings.csms_unknown_tokens),
                         unknown_chargers=settings.csms_unknown_chargers, realtime=EmspAuthorizer(ocpi_client),
@@ -212,11 +214,15 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             return
         push_dispatcher.wake()  # the Session PUT/PATCH or CDR just queued goes now, not at the next round
 
-    async def touch_locations(event: ChargingEvent) -> None:
+    async def touch_locations(events: list[ChargingEvent]) -> None:
         # OCPI: a connector's change moves its EVSE's and Location's last_updated (reference ocpi.md §8.5).
-        if isinstance(event, (ConnectorStatusChanged, StationConnectionChanged)):
+        touches: dict[str, datetime] = {}
+        for event in events:
+            if isinstance(event, (ConnectorStatusChanged, StationConnectionChanged)):
+                touches[event.identity] = max(event.at, touches.get(event.identity, event.at))
+        if touches:
             async with sessions() as session:
-                await location_view.touch_charger_location(session, event.identity, event.at)
+                await location_view.touch_charger_locations(session, touches)
             push_dispatcher.wake()
 
     @asynccontextmanager
@@ -224,7 +230,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         await migrate(engine)
         async with sessions() as session:
             await csms_records.mark_all_disconnected(session)
-        bus.subscribe(touch_locations)
+        bus.subscribe_batch(touch_locations)
         async with sessions() as session:
             ocpi_transactions.update(await cpo_sessions.active_session_transactions(session))
             await session.commit()

@@ -15,6 +15,7 @@ from ..ocpp.framing import ERROR_CODES
 from ..ocpp.rpc import CallErrorReply, OcppRpc
 from ..ocpp.session import OcppSession
 from .meter_buffer import MeterBuffer
+from .station_records import StationRecords
 
 __all__ = ["CsmsConfig", "StationConnection"]
 
@@ -32,12 +33,12 @@ class StationConnection:
     def __init__(self, identity: str, version: str, tenant_id: str | None, *, send: Callable[[str], Awaitable[None]],
                  sessions: async_sessionmaker[AsyncSession], bus: EventBus, config: CsmsConfig,
                  on_frame: Callable[[str, str], None] | None, realtime: RealTimeAuthorizer | None = None,
-                 meters: MeterBuffer) -> None:
+                 meters: MeterBuffer, records: StationRecords) -> None:
         from . import handlers_v16, handlers_v201  # the two dialects; imported here to keep this module small
 
         self.identity, self.version, self.tenant_id = identity, version, tenant_id
         self.sessions, self.bus, self.config, self.realtime = sessions, bus, config, realtime
-        self.meters = meters
+        self.meters, self.records = meters, records
         self._handlers = handlers_v16.HANDLERS if version == "1.6" else handlers_v201.HANDLERS
         self.rpc = OcppRpc(OcppSession(version, response_timeout=config.response_timeout), send, self._handle,
                            on_frame=on_frame)

@@ -22,13 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import Charger, CsmsStation
-from ..domain import csms_records as records
 from ..domain import tenants as tenant_service
 from ..domain.authorization import RealTimeAuthorizer
 from ..domain.charging_events import EventBus, StationConnectionChanged
 from .connection import CsmsConfig, StationConnection
 from .frame_log import FrameLog
 from .meter_buffer import MeterBuffer
+from .station_records import StationRecords
 from .gateway import ChargerGateway
 
 __all__ = ["CsmsEndpoint", "csms_websocket", "SUBPROTOCOLS"]
@@ -43,11 +43,12 @@ class CsmsEndpoint:
     """Everything the WebSocket route needs, built once in ``create_app``."""
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], bus: EventBus, gateway: ChargerGateway,
-                 frame_log: FrameLog, meters: MeterBuffer, config: CsmsConfig, unknown_chargers: str = "accept",
+                 frame_log: FrameLog, meters: MeterBuffer, records: StationRecords, config: CsmsConfig,
+                 unknown_chargers: str = "accept",
                  is_simulated: Callable[[str], bool] = lambda identity: False,
                  realtime: RealTimeAuthorizer | None = None) -> None:
         self.sessions, self.bus, self.gateway, self.frame_log = sessions, bus, gateway, frame_log
-        self.meters = meters
+        self.meters, self.records = meters, records
         # Connection state writes of one identity, one at a time: a station that reconnects fast must not have its
         # old socket's "disconnected" land after its new socket's "connected".
         self._presence: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -92,12 +93,12 @@ class CsmsEndpoint:
 
         connection = StationConnection(identity, version, tenant_id, send=socket.send_text, sessions=self.sessions,
                                        bus=self.bus, config=self.config, on_frame=on_frame if logged else None,
-                                       realtime=self.realtime, meters=self.meters)
+                                       realtime=self.realtime, meters=self.meters, records=self.records)
         previous = self.gateway.attach(connection)
         if previous is not None:  # the station reconnected before we noticed the old socket die
             await previous.rpc.close()
-        async with self._presence[identity], self.sessions() as session:
-            await records.station_connected(session, identity, version, tenant_id)
+        async with self._presence[identity]:
+            await self.records.connected(identity, version, tenant_id)
         self.bus.publish(StationConnectionChanged(identity=identity, tenant_id=tenant_id, at=connection.now(),
                                                   connected=True))
         connection.rpc.start()
@@ -112,8 +113,7 @@ class CsmsEndpoint:
             async with self._presence[identity]:
                 gone = not self.gateway.connected(identity)  # checked and written under the lock
                 if gone:
-                    async with self.sessions() as session:
-                        await records.station_disconnected(session, identity)
+                    await self.records.disconnected(identity, version, tenant_id)
             if gone:
                 self.bus.publish(StationConnectionChanged(identity=identity, tenant_id=tenant_id,
                                                           at=connection.now(), connected=False))

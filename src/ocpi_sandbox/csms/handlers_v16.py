@@ -19,10 +19,9 @@ __all__ = ["HANDLERS"]
 
 
 async def boot_notification(c: StationConnection, req: m.BootNotificationRequest) -> m.BootNotificationResponse:
-    async with c.sessions() as session:
-        await records.record_boot(session, c.identity, vendor=req.charge_point_vendor, model=req.charge_point_model,
-                                  serial_number=req.charge_point_serial_number or req.charge_box_serial_number,
-                                  firmware_version=req.firmware_version, status="Accepted")
+    await c.records.booted(c.identity, vendor=req.charge_point_vendor, model=req.charge_point_model,
+                           serial_number=req.charge_point_serial_number or req.charge_box_serial_number,
+                           firmware_version=req.firmware_version, status="Accepted")
     return m.BootNotificationResponse(status="Accepted", current_time=c.now(),
                                       interval=c.config.heartbeat_interval)
 
@@ -36,9 +35,7 @@ async def status_notification(c: StationConnection, req: m.StatusNotificationReq
     evse_id = req.connector_id
     connector_id = 1 if req.connector_id else 0
     error_code = None if req.error_code == "NoError" else str(req.error_code)
-    async with c.sessions() as session:
-        changed = await records.record_status(session, c.identity, evse_id, connector_id, str(req.status),
-                                              error_code, req.info)
+    changed = await c.records.status(c.identity, evse_id, connector_id, str(req.status), error_code, req.info)
     if changed:
         c.bus.publish(ConnectorStatusChanged(
             identity=c.identity, tenant_id=c.tenant_id, at=req.timestamp or c.now(), evse_id=evse_id,

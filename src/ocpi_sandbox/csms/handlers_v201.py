@@ -21,10 +21,9 @@ __all__ = ["HANDLERS"]
 
 async def boot_notification(c: StationConnection, req: m.BootNotificationRequest) -> m.BootNotificationResponse:
     station = req.charging_station
-    async with c.sessions() as session:
-        await records.record_boot(session, c.identity, vendor=station.vendor_name, model=station.model,
-                                  serial_number=station.serial_number, firmware_version=station.firmware_version,
-                                  status="Accepted")
+    await c.records.booted(c.identity, vendor=station.vendor_name, model=station.model,
+                           serial_number=station.serial_number, firmware_version=station.firmware_version,
+                           status="Accepted")
     return m.BootNotificationResponse(current_time=c.now(), interval=c.config.heartbeat_interval, status="Accepted")
 
 
@@ -34,8 +33,7 @@ async def heartbeat(c: StationConnection, req: m.HeartbeatRequest) -> m.Heartbea
 
 async def status_notification(c: StationConnection, req: m.StatusNotificationRequest) -> m.StatusNotificationResponse:
     status = str(req.connector_status)
-    async with c.sessions() as session:
-        changed = await records.record_status(session, c.identity, req.evse_id, req.connector_id, status, None, None)
+    changed = await c.records.status(c.identity, req.evse_id, req.connector_id, status, None, None)
     if changed:
         c.bus.publish(ConnectorStatusChanged(
             identity=c.identity, tenant_id=c.tenant_id, at=req.timestamp, evse_id=req.evse_id,

@@ -75,17 +75,35 @@ class TransactionEnded(_Event):
 ChargingEvent = (StationConnectionChanged | ConnectorStatusChanged | TransactionStarted | MeterSampleReceived
                  | TransactionEnded)
 Subscriber = Callable[[ChargingEvent], Awaitable[None]]
+BatchSubscriber = Callable[[list[ChargingEvent]], Awaitable[None]]
 
 
 class EventBus:
-    """Deliver events to subscribers in publication order, one consumer task, never blocking the publisher."""
+    """Deliver events to subscribers in publication order, one consumer task, never blocking the publisher.
+
+    The consumer takes every event waiting (up to ``max_batch``) at once. A ``subscribe_batch`` subscriber gets
+    them as one list, in order, so that it can do one database transaction for a burst (a thousand stations
+    booting at once publish thousands of status events); a ``subscribe`` subscriber gets them one by one.
+    """
+
+    max_batch = 500
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[BatchSubscriber] = []
         self._queue: asyncio.Queue[ChargingEvent] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     def subscribe(self, subscriber: Subscriber) -> None:
+        async def one_by_one(events: list[ChargingEvent]) -> None:
+            for event in events:
+                try:
+                    await subscriber(event)
+                except Exception:  # one failing event must not cost the others of its batch
+                    log.exception("event subscriber failed on %s", type(event).__name__)
+
+        self._subscribers.append(one_by_one)
+
+    def subscribe_batch(self, subscriber: BatchSubscriber) -> None:
         self._subscribers.append(subscriber)
 
     def publish(self, event: ChargingEvent) -> None:
@@ -109,12 +127,15 @@ class EventBus:
 
     async def _deliver(self) -> None:
         while True:
-            event = await self._queue.get()
+            events = [await self._queue.get()]
+            while len(events) < self.max_batch and not self._queue.empty():
+                events.append(self._queue.get_nowait())
             try:
                 for subscriber in self._subscribers:
                     try:
-                        await subscriber(event)
+                        await subscriber(events)
                     except Exception:  # one failing consumer must not starve the others
-                        log.exception("event subscriber failed on %s", type(event).__name__)
+                        log.exception("event subscriber failed on a batch of %d events", len(events))
             finally:
-                self._queue.task_done()
+                for _ in events:
+                    self._queue.task_done()

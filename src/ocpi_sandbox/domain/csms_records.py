@@ -9,12 +9,14 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import CsmsConnector, CsmsMeterSample, CsmsStation, CsmsTransaction, utcnow
 
 __all__ = [
-    "Sample", "station_connected", "station_disconnected", "record_boot", "record_status",
+    "Sample", "write_station_batch",
     "start_transaction", "find_transaction", "record_samples", "end_transaction", "next_transaction_number",
     "neutral_status", "mark_all_disconnected", "OpenTransaction", "open_transaction", "write_meter_batch",
 ]
@@ -43,53 +45,46 @@ class Sample(msgspec.Struct, frozen=True, kw_only=True):
     soc: float | None = None
 
 
-async def station_connected(session: AsyncSession, identity: str, version: str, tenant_id: str | None
-                            ) -> CsmsStation:
-    station = await session.get(CsmsStation, identity)
-    if station is None:
-        station = CsmsStation(identity=identity, tenant_id=tenant_id)
-        session.add(station)
-    station.ocpp_version, station.connected, station.last_seen_at = version, True, utcnow()
-    if tenant_id and station.tenant_id is None:
-        station.tenant_id = tenant_id
-    await session.commit()
-    return station
-
-
-async def station_disconnected(session: AsyncSession, identity: str) -> None:
-    await session.execute(update(CsmsStation).where(CsmsStation.identity == identity).values(connected=False))
-    await session.commit()
-
-
 async def mark_all_disconnected(session: AsyncSession) -> None:
     """On start: no socket survives a restart, whatever the table says."""
     await session.execute(update(CsmsStation).values(connected=False))
     await session.commit()
 
 
-async def record_boot(session: AsyncSession, identity: str, *, vendor: str, model: str, serial_number: str | None,
-                      firmware_version: str | None, status: str) -> None:
-    station = await session.get(CsmsStation, identity)
-    if station is None:
-        return
-    station.vendor, station.model, station.serial_number = vendor, model, serial_number
-    station.firmware_version, station.registration_status = firmware_version, status
-    station.last_boot_at = station.last_seen_at = utcnow()
-    await session.commit()
+def _insert(session: AsyncSession, model: type):  # noqa: ANN202 - the dialect's Insert, with on_conflict_do_update
+    """INSERT in the dialect of the session's database, which both spell ``ON CONFLICT … DO UPDATE`` (upsert)."""
+    return (sqlite_insert if session.bind.dialect.name == "sqlite" else postgresql_insert)(model.__table__)
 
 
-async def record_status(session: AsyncSession, identity: str, evse_id: int, connector_id: int, status: str,
-                        error_code: str | None, info: str | None) -> bool:
-    """Store a connector status; return whether it changed."""
-    row = await session.get(CsmsConnector, (identity, evse_id, connector_id))
-    changed = row is None or row.status != status or row.error_code != error_code
-    if row is None:
-        session.add(CsmsConnector(identity=identity, evse_id=evse_id, connector_id=connector_id, status=status,
-                                  error_code=error_code, info=info))
-    else:
-        row.status, row.error_code, row.info, row.updated_at = status, error_code, info, utcnow()
+async def write_station_batch(session: AsyncSession, *, presence: list[dict], boots: list[dict],
+                              statuses: list[dict]) -> None:
+    """Write many stations' connection state, boot data and connector statuses in one transaction.
+
+    ``presence`` rows: identity, tenant_id, ocpp_version, connected, last_seen_at (a station is created by its
+    first row; a tenant once set stays). ``boots``: identity, vendor, model, serial_number, firmware_version,
+    registration_status, at (a station not yet recorded is skipped). ``statuses``: identity, evse_id,
+    connector_id, status, error_code, info, updated_at. Core executemany statements: this is what a fleet's boot
+    costs the database (csms/station_records.py).
+    """
+    if presence:
+        table, statement = CsmsStation.__table__, _insert(session, CsmsStation)
+        statement = statement.on_conflict_do_update(index_elements=["identity"], set_={
+            "ocpp_version": statement.excluded.ocpp_version, "connected": statement.excluded.connected,
+            "last_seen_at": statement.excluded.last_seen_at,
+            "tenant_id": func.coalesce(table.c.tenant_id, statement.excluded.tenant_id)})
+        await session.execute(statement, presence)
+    if boots:
+        table = CsmsStation.__table__
+        await session.execute(update(table).where(table.c.identity == bindparam("b_identity")).values(
+            vendor=bindparam("vendor"), model=bindparam("model"), serial_number=bindparam("serial_number"),
+            firmware_version=bindparam("firmware_version"), registration_status=bindparam("registration_status"),
+            last_boot_at=bindparam("at"), last_seen_at=bindparam("at")), boots)
+    if statuses:
+        statement = _insert(session, CsmsConnector)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["identity", "evse_id", "connector_id"],
+            set_={c: statement.excluded[c] for c in ("status", "error_code", "info", "updated_at")}), statuses)
     await session.commit()
-    return changed
 
 
 async def next_transaction_number(session: AsyncSession, identity: str) -> int:

@@ -19,7 +19,7 @@ from ..db.models import Charger, CpoParty, CsmsConnector, CsmsStation, Location,
 from . import outbox
 
 __all__ = ["EvseView", "LocationView", "load_location_views", "load_location_view", "count_location_views",
-           "evse_status", "touch_charger_location", "emi3_evse_id", "announce_removed_evses"]
+           "evse_status", "touch_charger_locations", "emi3_evse_id", "announce_removed_evses"]
 
 # OCPI EVSE status of a connector status of either OCPP version.
 _OCPI_STATUS = {
@@ -66,6 +66,15 @@ async def _evses_of(session: AsyncSession, locations: list[Location], country_co
         return {}
     chargers = list((await session.scalars(select(Charger).where(Charger.location_id.in_([loc.id for loc in locations]))
                                            .order_by(Charger.created_at, Charger.id))).all())
+    evses: dict[str, list[EvseView]] = {loc.id: [] for loc in locations}
+    for location_id, views in (await _evses_of_chargers(session, chargers, country_code, party_id)).items():
+        evses[location_id] = views
+    return evses
+
+
+async def _evses_of_chargers(session: AsyncSession, chargers: list[Charger], country_code: str, party_id: str
+                             ) -> dict[str, list[EvseView]]:
+    """The EVSEs of these chargers, by location pk, in two queries."""
     identities = [c.identity for c in chargers]
     statuses: dict[tuple[str, int], list[CsmsConnector]] = {}
     connected: dict[str, bool] = {}
@@ -74,12 +83,12 @@ async def _evses_of(session: AsyncSession, locations: list[Location], country_co
             statuses.setdefault((row.identity, row.evse_id), []).append(row)
         connected = {s.identity: s.connected for s in
                      await session.scalars(select(CsmsStation).where(CsmsStation.identity.in_(identities)))}
-    evses: dict[str, list[EvseView]] = {loc.id: [] for loc in locations}
+    evses: dict[str, list[EvseView]] = {}
     for charger in chargers:
         for evse in charger.hardware or []:
             reported = statuses.get((charger.identity, evse["evse_id"]), [])
             stamp = max([charger.updated_at, *(r.updated_at for r in reported)])
-            evses[charger.location_id].append(EvseView(
+            evses.setdefault(charger.location_id, []).append(EvseView(
                 uid=f"{charger.identity}-{evse['evse_id']}", evse_id=emi3_evse_id(country_code, party_id, charger.identity,
                                                                           evse["evse_id"]),
                 status=evse_status([r.status for r in reported], connected.get(charger.identity, False)),
@@ -132,42 +141,61 @@ async def load_location_view(session: AsyncSession, party_pk: str, country_code:
     return None if location is None else await _view(session, location, country_code, party_id)
 
 
-async def touch_charger_location(session: AsyncSession, identity: str, at: datetime) -> str | None:
-    """Move last_updated of a charger and its location to ``at`` (OCPI: Connector -> EVSE -> Location), and queue
-    what every registered eMSP of the location's party is owed (OCPI mod_locations, Receiver interface).
+async def touch_charger_locations(session: AsyncSession, touches: dict[str, datetime]) -> None:
+    """Move last_updated of each charger (by identity) and its location to the given time, at least (OCPI:
+    Connector -> EVSE -> Location), and queue what every registered eMSP of the location's party is owed (OCPI
+    mod_locations, Receiver interface). One transaction for a burst of events, whatever their number.
 
     An eMSP gets the EVSE's new status as a PATCH; an EVSE it cannot know yet (its charger appeared after the
     eMSP registered, and nothing of it was pushed) comes as a full EVSE PUT, and a whole location it cannot
     know as a Location PUT. Each push carries the status as it is now, so an eMSP that was down still gets
-    every status, in order.
+    every status, in order. Only the touched chargers' EVSEs are rendered, not the whole location's.
     """
-    charger = await session.scalar(select(Charger).where(Charger.identity == identity))
-    if charger is None or charger.location_id is None:
-        return None
-    charger.updated_at = max(charger.updated_at, at)
-    location = await session.get(Location, charger.location_id)
-    if location is not None:
-        location.updated_at = max(location.updated_at, at)
-        party = await session.get(CpoParty, location.cpo_party_id) if location.cpo_party_id else None
-        if party is not None:
-            await session.flush()
-            evses = {e.uid: e for e in await _evses(session, location, party.country_code, party.party_id)}
-            for partner in await outbox.receivers(session, party.id):
-                await _push_evses(session, partner, location, charger, evses)
+    chargers = [c for c in (await session.scalars(select(Charger).where(Charger.identity.in_(list(touches))))).all()
+                if c.location_id is not None]
+    if not chargers:
+        return
+    for charger in chargers:
+        charger.updated_at = max(charger.updated_at, touches[charger.identity])
+    locations = {loc.id: loc for loc in await session.scalars(
+        select(Location).where(Location.id.in_({c.location_id for c in chargers})))}
+    for charger in chargers:
+        location = locations.get(charger.location_id)
+        if location is not None:
+            location.updated_at = max(location.updated_at, charger.updated_at)
+    party_ids = {loc.cpo_party_id for loc in locations.values() if loc.cpo_party_id}
+    parties = {p.id: p for p in await session.scalars(select(CpoParty).where(CpoParty.id.in_(party_ids)))} \
+        if party_ids else {}
+    for party in parties.values():
+        published = [c for c in chargers if c.location_id in locations
+                     and locations[c.location_id].cpo_party_id == party.id]
+        receivers = await outbox.receivers(session, party.id)
+        if not receivers:
+            continue
+        await session.flush()
+        views = await _evses_of_chargers(session, published, party.country_code, party.party_id)
+        evses = {e.uid: e for location_views in views.values() for e in location_views}
+        for partner in receivers:
+            sent: dict[str, dict[str, datetime]] = {}  # per location: read once, kept up to date below
+            for charger in published:
+                location = locations[charger.location_id]
+                if location.ocpi_id not in sent:
+                    sent[location.ocpi_id] = await outbox.location_pushes_sent(session, partner.id, location.ocpi_id)
+                _push_evses(session, partner, location, charger, evses, sent[location.ocpi_id])
     await session.commit()
-    return charger.location_id
 
 
 def _new_to(partner: Partner, created_at: datetime) -> bool:
     return partner.registered_at is not None and created_at > partner.registered_at
 
 
-async def _push_evses(session: AsyncSession, partner: Partner, location: Location, charger: Charger,
-                      evses: dict[str, EvseView]) -> None:
-    sent = await outbox.location_pushes_sent(session, partner.id, location.ocpi_id)
+def _push_evses(session: AsyncSession, partner: Partner, location: Location, charger: Charger,
+                evses: dict[str, EvseView], sent: dict[str, datetime]) -> None:
+    """Queue the pushes of one charger's EVSEs; ``sent`` (``outbox.location_pushes_sent``) is updated with them."""
     if not sent and _new_to(partner, location.created_at):
         # The eMSP has never heard of this site: the whole Location, rendered when sent, says everything.
         outbox.enqueue(session, partner, "location_put", location.ocpi_id)
+        sent[location.ocpi_id] = utcnow()
         return
     for evse in charger.hardware or []:
         uid = f"{charger.identity}-{evse['evse_id']}"
@@ -179,6 +207,7 @@ async def _push_evses(session: AsyncSession, partner: Partner, location: Locatio
         known = object_id in sent or (location.ocpi_id in sent and sent[location.ocpi_id] >= charger.created_at)
         kind = "evse_put" if not known and _new_to(partner, charger.created_at) else "evse_patch"
         outbox.enqueue(session, partner, kind, object_id, "locations", snapshot)
+        sent.setdefault(object_id, utcnow())
 
 
 async def announce_removed_evses(session: AsyncSession, charger: Charger) -> None:
