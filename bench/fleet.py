@@ -3,9 +3,9 @@
     .venv/bin/python bench/fleet.py --chargers 1000 --seconds 30
 
 Starts a sandbox in a subprocess on a fresh SQLite file with MeterValueSampleInterval / TxUpdatedInterval set by
-``--interval`` (default 10 s), creates one location and N chargers through the management API (1.6 and 2.0.1
-models mixed), starts a transaction on each (plug-in + start-transaction), and reports: time until every charger
-was booted and connects per second, the sandbox's steady CPU share and RSS over ``--seconds`` (read from /proc),
+``--interval`` (default 10 s), creates one location and N chargers in one bulk job (half 1.6, half 2.0.1), starts
+a transaction on each (plug-in, then start-transaction, fanned out over the location), and reports: time until
+the job was READY, which it is once every charger has booted, and connects per second, the sandbox's steady CPU share and RSS over ``--seconds`` (read from /proc),
 and the round trip of the chargers' CALLs (from the frame log: CALL sent to its CALLRESULT received) p50/p99.
 Both the simulators and the CSMS run in that one process, as in a default sandbox. Loopback only; bounded.
 """
@@ -18,11 +18,19 @@ import sqlite3
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from process_stats import cpu_seconds, rss_mib, sandbox
 MODELS = [("voltstream", "homebox-7c", "1.6"), ("voltstream", "homebox-7c", "2.0.1")]
+
+
+def count_booted(db: Path) -> int:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute("select count(*) from csms_stations where connected and registration_status='Accepted'"
+                           ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def round_trips(db: Path, since: str) -> list[float]:
@@ -46,41 +54,32 @@ def main(args: argparse.Namespace) -> None:
         api, db, server = box.api, box.db, box.server
         site = box.create_location()
         t0 = time.monotonic()
-
-        def create(n: int) -> str:
-            brand, model, version = MODELS[n % len(MODELS)]
-            interval = str(int(args.interval))
-            configuration = ({"MeterValueSampleInterval": interval} if version == "1.6"
-                             else {"SampledDataCtrlr.TxUpdatedInterval": interval})
-            reply = api.post("/api/chargers", json={"location_id": site["id"], "brand_slug": brand,
-                                                    "model_slug": model, "ocpp_version": version,
-                                                    "identity": f"FLEET-{n:05d}", "configuration": configuration})
-            reply.raise_for_status()
-            return reply.json()["id"]
-
-        with ThreadPoolExecutor(8) as pool:
-            ids = list(pool.map(create, range(args.chargers)))
-        created = time.monotonic() - t0
-        booted_at = None
-        while booted_at is None:
-            con = sqlite3.connect(db)
-            booted = con.execute("select count(*) from csms_stations where registration_status='Accepted'").fetchone()[0]
-            con.close()
-            print(f"\rcreated {len(ids)} in {created:.1f} s, booted {booted}", end="", file=sys.stderr)
-            if booted >= args.chargers:
-                booted_at = time.monotonic() - t0
-            elif time.monotonic() - t0 > 600:
-                raise SystemExit(f"only {booted} of {args.chargers} booted in 600 s")
-            else:
-                time.sleep(0.5)
-        print(file=sys.stderr)
-
-        def start(charger_id: str) -> None:
-            api.post(f"/api/chargers/{charger_id}/commands/plug-in")
-            api.post(f"/api/chargers/{charger_id}/commands/start-transaction", json={"id_token": "BENCH0001"})
-
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(start, ids))
+        # One bulk job, as a user makes a big fleet: half 1.6, half 2.0.1, READY once every charger has booted.
+        interval = str(int(args.interval))
+        groups = [{"template": {"brand_slug": brand, "model_slug": model, "ocpp_version": version,
+                                "identity_prefix": f"FLEET{version.replace('.', '')}-", "configuration":
+                                    {"MeterValueSampleInterval": interval} if version == "1.6"
+                                    else {"SampledDataCtrlr.TxUpdatedInterval": interval}},
+                   "chargers_number": n}
+                  for (brand, model, version), n in zip(MODELS, (args.chargers - args.chargers // 2,
+                                                                  args.chargers // 2)) if n]
+        reply = api.post(f"/api/locations/{site['id']}/chargers", json=groups)
+        reply.raise_for_status()
+        while (job := api.get(reply.json()["status_url"], params={"results": "false"}).json())["status"] not in (
+                "READY", "FAILED"):
+            print(f"\r{time.monotonic() - t0:5.1f} s {job['status']} {job['progress']}", end="", file=sys.stderr)
+            if time.monotonic() - t0 > 900:
+                raise SystemExit(f"the job did not finish in 900 s: {job['progress']}")
+            time.sleep(0.5)
+        booted_at = time.monotonic() - t0
+        print(f"\r{booted_at:5.1f} s {job['status']} {job['progress']}", file=sys.stderr)
+        if job["status"] != "READY":
+            raise SystemExit(f"the job failed: {job}")
+        booted = count_booted(db)
+        # Every charger charges: plug in, then start with a local token, fanned out over the location.
+        for command, body in (("plug-in", {}), ("start-transaction", {"id_token": "BENCH0001"})):
+            api.post(f"/api/locations/{site['id']}/chargers/commands/{command}", json=body, timeout=600
+                     ).raise_for_status()
         time.sleep(args.interval)
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         cpu0, w0 = cpu_seconds(server.pid), time.monotonic()
@@ -90,7 +89,7 @@ def main(args: argparse.Namespace) -> None:
         rtts = round_trips(db, since)
         q = statistics.quantiles(rtts, n=100) if len(rtts) > 1 else [0.0] * 99
         print(json.dumps({
-            "chargers": args.chargers, "all_created_s": round(created, 1), "all_booted_s": round(booted_at, 1),
+            "chargers": args.chargers, "all_booted_s": round(booted_at, 1), "booted_per_csms_records": booted,
             "connects_per_s": round(args.chargers / booted_at, 1), "steady_cpu_share_of_one_core": round(cpu, 3),
             "sandbox_rss_mib": round(rss, 1), "charger_calls_in_window": len(rtts),
             "call_rtt_ms_p50": round(q[49], 2), "call_rtt_ms_p99": round(q[98], 2),

@@ -16,7 +16,14 @@ import httpx
 
 from tests.conftest import ADMIN_TOKEN, free_socket
 
-__all__ = ["SandboxProcess", "sandbox_process"]
+__all__ = ["SandboxProcess", "sandbox_process", "free_port"]
+
+
+def free_port() -> int:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()  # the child binds it; loopback ports are not reused this fast
+    return port
 
 
 class SandboxProcess:
@@ -33,21 +40,24 @@ class SandboxProcess:
 
 
 @asynccontextmanager
-async def sandbox_process(database_url: str, workdir: Path, **env: str) -> AsyncIterator[SandboxProcess]:
-    """Start ``ocpi-sandbox serve`` on ``database_url`` and wait until it answers; stop it (if alive) on exit."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()  # the child binds it; loopback ports are not reused this fast
-    log = (workdir / f"sandbox-{port}.log").open("wb")
+async def sandbox_process(database_url: str, workdir: Path, *, args: tuple[str, ...] = (), port: int | None = None,
+                          **env: str) -> AsyncIterator[SandboxProcess]:
+    """Start ``ocpi-sandbox serve [args]`` on ``database_url`` and wait until it answers; stop it (if alive) on exit.
+
+    ``port``: serve there (a restart on the same port keeps the URLs an eMSP registered); default, a free one.
+    """
+    if port is None:
+        port = free_port()
+    log = (workdir / f"sandbox-{port}.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ocpi_sandbox", "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "ocpi_sandbox", "serve", "--port", str(port), "--log-level", "warning", *args],
         env={**os.environ, "OCPI_SANDBOX_DATABASE_URL": database_url, "OCPI_SANDBOX_ADMIN_TOKEN": ADMIN_TOKEN, **env},
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     running = SandboxProcess(process, f"http://127.0.0.1:{port}")
     try:
         deadline = asyncio.get_running_loop().time() + 60
         while True:
-            assert process.poll() is None, f"the sandbox exited: {(workdir / log.name).read_text()[-2000:]}"
+            assert process.poll() is None, f"the sandbox exited: {Path(log.name).read_text()[-2000:]}"
             try:
                 if (await running.api.get("/api/health")).status_code == 200:
                     break

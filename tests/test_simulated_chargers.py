@@ -3,26 +3,16 @@ status, and an eMSP's START_SESSION becomes a real remote start that the simulat
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 from tests.conftest import Sandbox
 from tests.ocpi.test_commands_module import TOKEN
 from tests.peers.registration import registered_emsp
+from tests.peers.waiting import eventually
 
 SITE = {"name": "Sim Site", "address": "Simweg 1", "city": "Delft", "country": "NLD", "latitude": "52.01160",
         "longitude": "4.35710", "time_zone": "Europe/Amsterdam"}
-
-
-async def eventually(check, timeout: float = 20.0):  # noqa: ANN001, ANN201
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.parametrize("model, version", [("homebox-7c", "1.6"), ("homebox-7c", "2.0.1")])

@@ -16,7 +16,8 @@ from ocpi_sandbox.simulator.ev import GENERIC_EVS, EvProfile
 from tests.conftest import Sandbox
 from tests.ocpi.test_commands_module import TOKEN
 from tests.peers.registration import registered_emsp
-from tests.test_simulated_chargers import SITE, eventually
+from tests.peers.waiting import eventually
+from tests.test_simulated_chargers import SITE
 
 # Meter values every second, so "within one interval" is a second and the test runs in seconds.
 FAST_METER = {"1.6": {"MeterValueSampleInterval": "1"}, "2.0.1": {"SampledDataCtrlr.TxUpdatedInterval": "1"}}

@@ -4,13 +4,13 @@ integral of the power the charger reports (kWh = ∫P dt, within 1 %)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 
 import pytest
 
 from tests.conftest import Sandbox
+from tests.peers.waiting import eventually
 
 SITE = {"name": "Energy", "address": "Joulestraat 1", "city": "Arnhem", "country": "NLD", "latitude": "51.98510",
         "longitude": "5.89870", "time_zone": "Europe/Amsterdam"}
@@ -20,16 +20,6 @@ CONFIG = {
     "2.0.1": {"SampledDataCtrlr.TxUpdatedInterval": "1", "SampledDataCtrlr.TxUpdatedMeasurands": MEASURANDS},
 }
 SAMPLES = 8
-
-
-async def eventually(check, timeout: float = 40.0):  # noqa: ANN001, ANN201
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.2)
 
 
 def _calls(frames: list[dict]) -> list[tuple[str, dict]]:

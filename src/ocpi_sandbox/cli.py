@@ -104,8 +104,10 @@ def serve(host: str | None, port: int | None, database_url: str | None, public_u
     else:
         click.echo(_banner(settings, quick))
     # Live log streams (SSE) never end by themselves: give open requests a few seconds, then stop anyway.
+    ping = settings.csms_websocket_ping_interval or None  # uvicorn pings every 20 s unless told otherwise
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-                loop="auto", http="auto", ws="auto", timeout_graceful_shutdown=5)
+                loop="auto", http="auto", ws="auto", timeout_graceful_shutdown=5, ws_ping_interval=ping,
+                ws_ping_timeout=ping)
 
 
 @main.command("export-schemas")

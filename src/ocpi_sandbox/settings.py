@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, kw_only=True):
     ocpi_token_grace_seconds: int = 300
     # Embedded CSMS: heartbeat interval given in BootNotification answers, seconds.
     csms_heartbeat_interval: int = 300
+    # Embedded CSMS: seconds between the WebSocket pings it sends each station (0: none; stations ping too).
+    csms_websocket_ping_interval: float = 60.0
     # "accept": an unknown charge point is registered on connect (a sandbox should just work); "reject": refused.
     csms_unknown_chargers: str = "accept"
     # "accept": Authorize answers Accepted for ID tokens the CSMS does not know; "reject": Invalid.

@@ -7,7 +7,8 @@ import pytest
 
 from ocpi_sandbox.domain.presets import PresetError, list_presets, parse_preset
 from tests.conftest import Sandbox
-from tests.peers.bundle import eventually, ready_bundle
+from tests.peers.bundle import ready_bundle
+from tests.peers.waiting import eventually
 
 
 def test_every_preset_loads_and_the_four_kinds_exist():

@@ -3,26 +3,16 @@ CALLERRORs, silence, a failing lock and malformed frames, and both sides keep go
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 from ocpi_sandbox.csms.gateway import CallFailed, CallTimeout
 from ocpi_sandbox.ocpp.v16 import messages as v16
 from tests.conftest import Sandbox
+from tests.peers.waiting import eventually
 
 SITE = {"name": "Chaos", "address": "Chaosweg 1", "city": "Delft", "country": "NLD", "latitude": "52.01160",
         "longitude": "4.35710", "time_zone": "Europe/Amsterdam"}
-
-
-async def eventually(check, timeout: float = 30.0):  # noqa: ANN001, ANN201
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.1)
 
 
 async def booted_charger(sandbox: Sandbox, identity: str) -> dict:

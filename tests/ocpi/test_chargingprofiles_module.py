@@ -12,7 +12,8 @@ from ocpi_sandbox.db.models import CpoSession, CsmsMeterSample
 from tests.conftest import Sandbox
 from tests.ocpi.test_commands_module import TOKEN
 from tests.peers.registration import RegisteredEmsp, registered_emsp
-from tests.test_simulated_chargers import SITE, eventually
+from tests.peers.waiting import eventually
+from tests.test_simulated_chargers import SITE
 from tests.test_smart_charging import FAST_METER
 
 # Chargers that take limits in W only, so a profile in A is one they reject.

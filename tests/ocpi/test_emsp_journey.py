@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.conftest import run_sandbox
-from tests.peers.bundle import charger_of, eventually, ready_bundle, registered_with_bundle
+from tests.peers.bundle import charger_of, ready_bundle, registered_with_bundle
+from tests.peers.waiting import eventually
 from tests.peers.registration import RegisteredEmsp
 from tests.peers.tariff_check import recompute_cost
 

@@ -7,7 +7,8 @@ import pytest
 
 from tests.conftest import run_sandbox
 from tests.ocpi.test_emsp_journey import APP_TOKEN, cdr_of, command, result, session_by_evse
-from tests.peers.bundle import charger_of, eventually, ready_bundle, registered_with_bundle
+from tests.peers.bundle import charger_of, ready_bundle, registered_with_bundle
+from tests.peers.waiting import eventually
 
 
 @pytest.fixture

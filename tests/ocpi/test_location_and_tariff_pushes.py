@@ -12,7 +12,8 @@ import pytest
 from ocpi_sandbox.domain.chargers import delete_charger
 from tests.conftest import run_sandbox
 from tests.ocpi.test_emsp_journey import APP_TOKEN, command, result, session_by_evse
-from tests.peers.bundle import charger_of, eventually, ready_bundle, registered_with_bundle
+from tests.peers.bundle import charger_of, ready_bundle, registered_with_bundle
+from tests.peers.waiting import eventually
 
 SITE = {"name": "Nieuw", "address": "Nieuwmarkt 4", "city": "Amsterdam", "country": "NLD", "latitude": "52.37260",
         "longitude": "4.90040", "time_zone": "Europe/Amsterdam"}

@@ -19,6 +19,7 @@ from ocpi_sandbox.db.models import Charger
 from ocpi_sandbox.paths import data_dir
 from tests.conftest import Sandbox
 from tests.peers.registration import registered_emsp
+from tests.peers.waiting import eventually
 
 HARDWARE = [{"evse_id": 1, "capabilities": ["REMOTE_START_STOP_CAPABLE"], "connectors": [
     {"connector_id": 1, "standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE",
@@ -44,16 +45,6 @@ async def evse(reg, site: dict) -> dict:  # noqa: ANN001
     reply = await reg.client.get(reg.url(f"locations/{site['ocpi_id']}"))
     assert reply.status_code == 200, reply.text
     return reply.json()["data"]["evses"][0]
-
-
-async def eventually(predicate, timeout: float = 10.0):  # noqa: ANN001, ANN201
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])

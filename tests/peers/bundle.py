@@ -3,7 +3,6 @@ bundle's versions URL and token A, over real HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -13,21 +12,9 @@ import httpx
 from tests.conftest import Sandbox, serve_app
 from tests.peers.emsp import FakeEmsp
 from tests.peers.registration import RegisteredEmsp
+from tests.peers.waiting import eventually
 
-__all__ = ["ready_bundle", "registered_with_bundle", "eventually", "charger_of"]
-
-
-async def eventually(check, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):  # noqa: ANN001, ANN201
-    """Poll ``check`` (sync or async) until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, f"{what} not reached in {timeout:.0f} s"
-        await asyncio.sleep(interval)
+__all__ = ["ready_bundle", "registered_with_bundle", "charger_of"]
 
 
 async def ready_bundle(client: httpx.AsyncClient, preset: str, timeout: float = 120.0, **request: Any

@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import ChargerFrame
+from .write_behind import WriteBehind
 
 __all__ = ["FrameLog", "FrameSubscription", "FramesDropped", "frame_head"]
 
@@ -110,17 +111,14 @@ class FrameSubscription:
         self.close()
 
 
-class FrameLog:
+class FrameLog(WriteBehind):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, flush_interval: float = 0.5,
                  retention: timedelta = timedelta(days=7)) -> None:
+        super().__init__(flush_interval)
         self._sessions = sessions
         self._buffer: list[dict] = []
         self._call_actions: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self.flush_interval = flush_interval
         self.retention = retention
-        # One flush at a time: a flush() that finds the buffer empty must still wait for the rows another flush
-        # has taken but not yet committed, or "flushed" would not mean "readable".
-        self._flushing = asyncio.Lock()
         self._subscribers: dict[str, set[FrameSubscription]] = {}
 
     def append(self, identity: str, direction: str, text: str, side: str, at: datetime | None = None) -> None:
@@ -162,30 +160,19 @@ class FrameLog:
     def pending(self) -> int:
         return len(self._buffer)
 
-    async def flush(self) -> int:
-        """Write what is buffered, after any flush already under way; return how many frames were written."""
-        async with self._flushing:
-            rows, self._buffer = self._buffer, []
-            if not rows:
-                return 0
-            try:
-                async with self._sessions() as session:
-                    await session.execute(insert(ChargerFrame), rows)
-                    await session.commit()
-            except Exception:  # the log must never take the chargers down; keep the rows for the next try
-                log.exception("could not write %d OCPP frames to the log; retrying", len(rows))
-                self._buffer = rows + self._buffer
-                return 0
-            return len(rows)
-
-    async def run(self) -> None:
-        """Flush every ``flush_interval`` seconds until cancelled, then flush what is left."""
+    async def _write_buffered(self) -> int:
+        rows, self._buffer = self._buffer, []
+        if not rows:
+            return 0
         try:
-            while True:
-                await asyncio.sleep(self.flush_interval)
-                await self.flush()
-        finally:
-            await asyncio.shield(self.flush())
+            async with self._sessions() as session:
+                await session.execute(insert(ChargerFrame), rows)
+                await session.commit()
+        except Exception:  # the log must never take the chargers down; keep the rows for the next try
+            log.exception("could not write %d OCPP frames to the log; retrying", len(rows))
+            self._buffer = rows + self._buffer
+            return 0
+        return len(rows)
 
     async def prune(self) -> int:
         """Delete frames older than the retention; return how many went."""

@@ -17,28 +17,26 @@ Consistency rules, which the handlers follow:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..domain import csms_records as records
 from ..domain.csms_records import OpenTransaction, Sample
+from .write_behind import WriteBehind
 
 __all__ = ["MeterBuffer"]
 
 log = logging.getLogger(__name__)
 
 
-class MeterBuffer:
+class MeterBuffer(WriteBehind):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, flush_interval: float = 0.5) -> None:
+        super().__init__(flush_interval)
         self._sessions = sessions
-        self.flush_interval = flush_interval
         self._open: dict[tuple[str, str], OpenTransaction] = {}
         self._samples: list[dict] = []
         self._changed: dict[str, OpenTransaction] = {}
-        # One flush at a time: a flush() that finds nothing pending must still wait for one in flight.
-        self._flushing = asyncio.Lock()
         self._failures = 0
 
     async def open(self, identity: str, transaction_id: str) -> OpenTransaction | None:
@@ -79,36 +77,26 @@ class MeterBuffer:
     def pending(self) -> int:
         return len(self._samples)
 
-    async def flush(self) -> int:
+    async def _write_buffered(self) -> int:
         """Write the buffered samples and transaction state; return how many samples were written."""
-        async with self._flushing:
-            samples, self._samples = self._samples, []
-            changed, self._changed = self._changed, {}
-            if not samples and not changed:
-                return 0
-            try:
-                async with self._sessions() as session:
-                    await records.write_meter_batch(session, samples, list(changed.values()))
-            except Exception:
-                # Keep them for one more try (a database busy for a moment); a batch that fails twice would fail
-                # for ever (e.g. its transaction was deleted with its station) and is dropped, loudly.
-                self._failures += 1
-                if self._failures >= 2:
-                    log.exception("dropping %d meter samples that could not be written twice", len(samples))
-                    self._failures = 0
-                    return 0
-                log.exception("could not write %d meter samples; retrying", len(samples))
-                self._samples = samples + self._samples
-                self._changed = {**changed, **self._changed}
-                return 0
-            self._failures = 0
-            return len(samples)
-
-    async def run(self) -> None:
-        """Flush every ``flush_interval`` seconds until cancelled, then flush what is left."""
+        samples, self._samples = self._samples, []
+        changed, self._changed = self._changed, {}
+        if not samples and not changed:
+            return 0
         try:
-            while True:
-                await asyncio.sleep(self.flush_interval)
-                await self.flush()
-        finally:
-            await asyncio.shield(self.flush())
+            async with self._sessions() as session:
+                await records.write_meter_batch(session, samples, list(changed.values()))
+        except Exception:
+            # Keep them for one more try (a database busy for a moment); a batch that fails twice would fail
+            # for ever (e.g. its transaction was deleted with its station) and is dropped, loudly.
+            self._failures += 1
+            if self._failures >= 2:
+                log.exception("dropping %d meter samples that could not be written twice", len(samples))
+                self._failures = 0
+                return 0
+            log.exception("could not write %d meter samples; retrying", len(samples))
+            self._samples = samples + self._samples
+            self._changed = {**changed, **self._changed}
+            return 0
+        self._failures = 0
+        return len(samples)

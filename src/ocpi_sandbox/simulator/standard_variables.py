@@ -147,6 +147,7 @@ KEYS_16: dict[str, Variable] = {
 ROLES_16: dict[str, str] = {
     "heartbeat_interval": "HeartbeatInterval",
     "sample_interval": "MeterValueSampleInterval",
+    "websocket_ping_interval": "WebSocketPingInterval",
     "sampled_measurands": "MeterValuesSampledData",
     "ended_measurands": "StopTxnSampledData",
     "aligned_interval": "ClockAlignedDataInterval",
@@ -267,6 +268,7 @@ VARIABLES_201: dict[VariableKey, Variable] = {
 ROLES_201: dict[str, VariableKey] = {
     "heartbeat_interval": _key("OCPPCommCtrlr", "HeartbeatInterval"),
     "sample_interval": _key("SampledDataCtrlr", "TxUpdatedInterval"),
+    "websocket_ping_interval": _key("OCPPCommCtrlr", "WebSocketPingInterval"),
     "sampled_measurands": _key("SampledDataCtrlr", "TxUpdatedMeasurands"),
     "started_measurands": _key("SampledDataCtrlr", "TxStartedMeasurands"),
     "ended_measurands": _key("SampledDataCtrlr", "TxEndedMeasurands"),

@@ -272,6 +272,11 @@ class Station(SessionFlow, EnergyFlow, Operations):
         boundary = (math.floor(epoch / interval) + 1) * interval
         return self.aligned_from_at + (boundary - epoch)
 
+    def websocket_ping_interval(self) -> float | None:
+        """Seconds between the station's WebSocket pings (WebSocketPingInterval; 0: none), read at each connect."""
+        seconds = self.settings.integer("websocket_ping_interval")
+        return float(seconds) if seconds > 0 else None
+
     def _sample_interval(self) -> int:
         if not self.settings.boolean("sampling_enabled"):
             return 0

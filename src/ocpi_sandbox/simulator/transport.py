@@ -175,8 +175,12 @@ class StationLink:
         return {"Authorization": f"Basic {credentials}"}
 
     async def _open(self) -> ClientConnection:
+        # Pings as the station's WebSocketPingInterval says (websockets would ping every 20 s, which for ten
+        # thousand stations is more frames than their meter values).
+        ping_interval = self.station.websocket_ping_interval()
         opening = connect(self.url, subprotocols=[f"ocpp{self.version}"], compression=None,
-                          additional_headers=self._headers(), open_timeout=20, max_queue=64)
+                          additional_headers=self._headers(), open_timeout=20, max_queue=64,
+                          ping_interval=ping_interval, ping_timeout=ping_interval)
         if self._slots is None:
             return await opening
         async with self._slots:  # staggers handshakes so a large fleet does not storm the CSMS
