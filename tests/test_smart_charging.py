@@ -224,3 +224,103 @@ async def test_operations_on_a_charger_not_on_the_embedded_csms_say_so(sandbox: 
     assert bad_profile.status_code == 400 and "chargingProfilePurpose" in bad_profile.json()["message"]
     no_session = await sandbox.api.put("/api/sessions/nope/power-limit", json={"limit": {"acMaxPowerA": 16}})
     assert no_session.status_code == 404
+    evse = f"/api/chargers/{charger['id']}/evses/1"
+    start = await sandbox.api.post(f"{evse}/start-transaction", json={"idToken": "CARD-1"})
+    assert start.status_code == 409 and "not connected to the embedded CSMS" in start.json()["message"]
+    no_cpo = await sandbox.api.post(f"{evse}/start-transaction", json={"idToken": "CARD-1", "ocpi": {}})
+    assert no_cpo.status_code == 422 and "cpo_party_id" in no_cpo.json()["message"]
+    no_connector = await sandbox.api.post(f"{evse}/start-transaction", json={"idToken": "CARD-1", "connectorId": 5})
+    assert no_connector.status_code == 404 and "no connector 5" in no_connector.json()["message"]
+    no_tx = await sandbox.api.post(f"/api/chargers/{charger['id']}/transactions/42/stop")
+    assert no_tx.status_code == 404 and "no transaction 42" in no_tx.json()["message"]
+
+
+ELEVEN_KW_TX_PROFILE = {"id": 77, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
+                        "chargingProfileKind": "Relative", "chargingSchedule": [
+                            {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11_000}]}]}
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_remote_start_with_a_tx_profile_and_ocpi_context_then_remote_stop(sandbox: Sandbox, version: str):
+    async with registered_emsp(sandbox, "2.2.1") as reg:
+        site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": reg.party["id"]})).json()
+        identity = f"SC-RS-{version}"
+        charger = await create_charger(sandbox, site, "nordwall-22", version, identity)
+        evse = f"/api/chargers/{charger['id']}/evses/1"
+        plug(sandbox, identity, 1, AC_22KW_EV)
+
+        # The OCPI context must name a registered eMSP of the location's CPO: the answer lists the ones there are.
+        stranger = await sandbox.api.post(f"{evse}/start-transaction", json={
+            "idToken": "OPS-CARD-1", "ocpi": {"countryCode": "NL", "partyId": "XYZ"}})
+        assert stranger.status_code == 422 and "NL*XYZ" in stranger.json()["message"]
+        assert "DE*EMP" in stranger.json()["message"]
+        not_tx = await sandbox.api.post(f"{evse}/start-transaction", json={
+            "idToken": "OPS-CARD-1", "chargingProfile": {**ELEVEN_KW_TX_PROFILE,
+                                                         "chargingProfilePurpose": "TxDefaultProfile"}})
+        assert not_tx.status_code == 422 and "TxProfile" in not_tx.json()["message"]
+        if version == "1.6":
+            too_long = await sandbox.api.post(f"{evse}/start-transaction", json={"idToken": "A" * 21})
+            assert too_long.status_code == 422 and "20 characters" in too_long.json()["message"]
+
+        started = await sandbox.api.post(f"{evse}/start-transaction", json={
+            "idToken": "OPS-CARD-1", "idTokenType": "ISO14443", "chargingProfile": ELEVEN_KW_TX_PROFILE,
+            "ocpi": {"countryCode": "DE", "partyId": "EMP", "authorizationReference": "AUTH-REF-42",
+                     "contractId": "DE-EMP-C9"}})
+        assert started.status_code == 200, started.text
+        body = started.json()
+        assert body["status"] == "Accepted" and body["ocpiPartnerId"] == reg.party["partner_id"]
+        sent = body["stationResponse"]["request"]
+        if version == "1.6":
+            assert body["stationResponse"]["action"] == "RemoteStartTransaction"
+            assert sent["idTag"] == "OPS-CARD-1" and sent["chargingProfile"]["chargingSchedule"][
+                "chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 11_000}]
+        else:
+            assert body["stationResponse"]["action"] == "RequestStartTransaction"
+            assert sent["idToken"] == {"idToken": "OPS-CARD-1", "type": "ISO14443"}
+            assert sent["remoteStartId"] == body["remoteStartId"] and sent["chargingProfile"]["id"] == 77
+
+        async def transaction():
+            async with sandbox.service("sessions")() as db:
+                found = await db.scalar(select(CsmsTransaction).where(CsmsTransaction.identity == identity))
+                await db.commit()
+            return found
+
+        tx = await eventually(transaction, 30)
+        # The transaction charges at the profile's 11 kW, not the 22 kW the car and the wallbox could do.
+        await power_settles(sandbox, tx.id, datetime.now().astimezone() - timedelta(minutes=1), 11_000)
+
+        # It is the eMSP's session, with the OCPI context, pushed to the eMSP as after its own START_SESSION.
+        async def ocpi_session():
+            async with sandbox.service("sessions")() as db:
+                found = await db.scalar(select(CpoSession).where(CpoSession.transaction_pk == tx.id))
+                await db.commit()
+            return found
+
+        session = await eventually(ocpi_session, 30)
+        assert session.partner_id == reg.party["partner_id"] and session.auth_method == "COMMAND"
+        assert session.authorization_reference == "AUTH-REF-42"
+        assert session.cdr_token == {"country_code": "DE", "party_id": "EMP", "uid": "OPS-CARD-1", "type": "RFID",
+                                     "contract_id": "DE-EMP-C9"}
+
+        async def pushed():
+            return [b for m, path, b in reg.emsp.pushes
+                    if m == "PUT" and path.endswith(f"/sessions/NL/SBX/{session.id}")]
+
+        [put] = await eventually(pushed, 30)
+        assert put["authorization_reference"] == "AUTH-REF-42"
+
+        unknown = await sandbox.api.post(f"/api/chargers/{charger['id']}/transactions/NO-SUCH-TX/stop")
+        assert unknown.status_code == 404 and "no transaction NO-SUCH-TX" in unknown.json()["message"]
+        assert tx.transaction_id in unknown.json()["message"]  # it names the running ones
+        stopped = await sandbox.api.post(f"/api/chargers/{charger['id']}/transactions/{tx.transaction_id}/stop")
+        assert stopped.status_code == 200 and stopped.json()["status"] == "Accepted", stopped.text
+        assert stopped.json()["action"] == ("RemoteStopTransaction" if version == "1.6" else "RequestStopTransaction")
+
+        async def ended():
+            found = await ocpi_session()
+            return found.status == "COMPLETED" and not (await transaction()).active
+
+        await eventually(ended, 30)
+        again = await sandbox.api.post(f"/api/chargers/{charger['id']}/transactions/{tx.transaction_id}/stop")
+        assert again.status_code == 409 and "ended" in again.json()["message"]
+        assert reg.emsp.schema_errors == []

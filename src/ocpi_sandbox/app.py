@@ -66,6 +66,7 @@ from .domain.charging_events import (
     ConnectorStatusChanged,
     EventBus,
     MeterSampleReceived,
+    ReservationEnded,
     StationConnectionChanged,
     TransactionEnded,
     TransactionStarted,
@@ -168,10 +169,12 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     bus = EventBus()
     gateway = ChargerGateway()
     push_dispatcher = PushDispatcher(sessions, ocpi_client)
-    command_runner = CommandRunner(sessions, ocpi_client, CsmsChargerCommands(gateway))
+    command_runner = CommandRunner(sessions, ocpi_client, CsmsChargerCommands(gateway),
+                                   wake_pushes=push_dispatcher.wake)
     # Charger operations API and OCPI ChargingProfiles: SetChargingProfile & co. through the embedded CSMS.
     charger_operations = ChargerOperations(sessions, CsmsChargerCommands(gateway))
-    charging_profile_runner = ChargingProfileRunner(sessions, ocpi_client, charger_operations)
+    charging_profile_runner = ChargingProfileRunner(sessions, ocpi_client, charger_operations,
+                                                    min_interval=settings.ocpi_charging_profile_min_interval)
     frame_log = FrameLog(sessions, retention=timedelta(hours=settings.frame_log_retention_hours))
     # Simulated chargers log their own frames; the CSMS logs those of chargers it does not simulate.
     fleet = Fleet(on_frame=lambda identity, direction, text: frame_log.append(identity, direction, text, "simulator"))
@@ -225,6 +228,16 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
                 await location_view.touch_charger_locations(session, touches)
             push_dispatcher.wake()
 
+    async def follow_reservations(event: ChargingEvent) -> None:
+        # A charger that lets a reservation go by itself: expired, or removed, which is the CPO cancelling it (OCPI
+        # mod_commands). 2.0.1 says so; for 1.6 the runner reads it from a few statuses (status_reported).
+        if isinstance(event, ReservationEnded):
+            await command_runner.reservation_dropped(event.identity, event.tenant_id, number=event.reservation_id,
+                                                     expired=event.status == "Expired",
+                                                     why=f"the charger removed the reservation ({event.status})")
+        elif isinstance(event, ConnectorStatusChanged):
+            await command_runner.status_reported(event)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await migrate(engine)
@@ -235,6 +248,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             ocpi_transactions.update(await cpo_sessions.active_session_transactions(session))
             await session.commit()
         bus.subscribe(follow_transactions)
+        bus.subscribe(follow_reservations)
         bus.start()
         scheduler = AsyncIOScheduler()
         # Periodic chores only; per-charger work lives in the chargers' own tasks (DESIGN.md).
@@ -243,6 +257,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
                           kwargs={"changed_only": True}, max_instances=1)
         scheduler.add_job(charger_fleet.save, "interval", seconds=60, id="save-charger-state", coalesce=True)
         scheduler.add_job(job_runner.sweep, "interval", seconds=5, id="claim-jobs", coalesce=True)
+        # Reservations end at their expiry_date even when the charger is offline or says nothing (1.6).
+        scheduler.add_job(command_runner.expire_due, "interval", seconds=10, id="expire-reservations", coalesce=True,
+                          max_instances=1)
         scheduler.start()
 
         async def run_jobs() -> None:
@@ -260,6 +277,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await job_runner.close()
+            await command_runner.close()
             await charger_fleet.close()
             await frame_log.flush()
             await meters.flush()

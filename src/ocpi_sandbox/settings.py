@@ -28,6 +28,10 @@ class Settings(msgspec.Struct, kw_only=True):
     # Session PATCHes to an eMSP go at most this often per session, carrying the newest kWh, closed charging
     # periods and running cost (OCPI mod_sessions asks for updates "not too chatty"); the final one goes at once.
     ocpi_session_patch_interval: float = 30.0
+    # OCPI ChargingProfiles: a PUT or DELETE for a session is answered TOO_OFTEN while the session's previous one
+    # is still being carried out, and when it comes less than this many seconds after the previous one arrived
+    # (0: only the first rule). Protects the charger from profile churn; GET is never limited.
+    ocpi_charging_profile_min_interval: float = 0.0
     # After a credentials PUT the previous token stays valid this long (ocpi/ocpi#568 leaves it open).
     ocpi_token_grace_seconds: int = 300
     # Embedded CSMS: heartbeat interval given in BootNotification answers, seconds.

@@ -3,11 +3,13 @@ booted on the embedded CSMS, versions URL and token A) through a durable job, an
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ocpi_sandbox.domain.presets import PresetError, list_presets, parse_preset
 from tests.conftest import Sandbox
-from tests.peers.bundle import ready_bundle
+from tests.peers.bundle import ready_bundle, registered_with_bundle
 from tests.peers.waiting import eventually
 
 
@@ -108,3 +110,51 @@ async def test_bundle_requests_are_checked_and_idempotent(sandbox: Sandbox):
     await eventually(ready, 120, 0.2, "bundle READY")
     jobs = (await sandbox.api.get("/api/jobs")).json()["items"]
     assert [j["kind"] for j in jobs] == ["bundle"]
+
+
+async def swipe(sandbox: Sandbox, charger: dict, uid: str, evse_id: int, *, plug: bool = False) -> str:
+    """Present a card at a bundle charger's EVSE; return the status the CSMS answered its Authorize with."""
+    commands = f"/api/chargers/{charger['id']}/commands"
+    if plug:
+        assert (await sandbox.api.post(f"{commands}/plug-in", json={"evse_id": evse_id})).status_code == 200
+    reply = await sandbox.api.post(f"{commands}/swipe-card", json={"id_token": uid, "evse_id": evse_id}, timeout=60)
+    assert reply.status_code == 200, reply.text
+    call = next(f for f in reply.json()["frames"] if f["action"] == "Authorize" and f["message_type"] == 2)
+    await sandbox.service("frame_log").flush()
+    log = (await sandbox.api.get(f"/api/chargers/{charger['id']}/logs",
+                                 params={"unique_id": call["unique_id"]})).json()["items"]
+    answer = next(json.loads(i["frame"]) for i in log if i["message_type"] == 3)
+    return answer[2]["idTagInfo"]["status"]
+
+
+async def test_preset_test_cards_are_tokens_of_the_emsp_that_registers_with_the_bundle(sandbox: Sandbox):
+    bundle = await ready_bundle(sandbox.api, "small-urban-ac")
+    cards = {t["uid"]: t for t in bundle["test_tokens"]}
+    assert set(cards) == {"04A1B2C3D4E5F6", "04F6E5D4C3B2A1"}
+    assert all(t["stored"] and (t["country_code"], t["party_id"]) == ("NL", "TST") for t in cards.values())
+    assert cards["04A1B2C3D4E5F6"]["contract_id"] == "NL-TST-C04A1B2C3D4E5F6"
+    dam, dam2 = bundle["locations"][0]["chargers"]
+    jordaan = bundle["locations"][1]["chargers"][0]
+    assert {c["ocpp_version"] for c in (dam, dam2, jordaan)} == {"1.6"}
+
+    # No eMSP yet: the whitelisted card is authorized locally; the NEVER card has nobody to ask, so it is refused.
+    assert await swipe(sandbox, dam, "04A1B2C3D4E5F6", 1) == "Accepted"
+    assert await swipe(sandbox, dam, "04F6E5D4C3B2A1", 2) == "Invalid"
+
+    async with registered_with_bundle(sandbox, bundle) as reg:
+        emsp = reg.emsp
+        emsp.authorizations["04F6E5D4C3B2A1"] = "BLOCKED"
+        # The NEVER card is now asked of the eMSP that registered with the bundle, whose answer decides.
+        assert await swipe(sandbox, dam2, "04F6E5D4C3B2A1", 1) == "Blocked"
+        assert [uid for uid, _ in emsp.authorize_requests] == ["04F6E5D4C3B2A1"]
+        # An unknown card: asked of the eMSP, which does not know it either; then the unknown-token policy (accept).
+        assert await swipe(sandbox, dam2, "04UNKNOWN00001", 2) == "Accepted"
+        assert [uid for uid, _ in emsp.authorize_requests] == ["04F6E5D4C3B2A1", "04UNKNOWN00001"]
+        # The whitelisted card charges without asking anyone, and its session is the eMSP's.
+        assert await swipe(sandbox, jordaan, "04A1B2C3D4E5F6", 1, plug=True) == "Accepted"
+        put = await eventually(lambda: next((b for m, p, b in emsp.pushes if m == "PUT" and "/sessions/" in p), None),
+                               30, what="Session PUT of the test card")
+        assert put["auth_method"] == "WHITELIST" and put["evse_uid"] == jordaan["evse_uids"][0]
+        assert put["cdr_token"] == {"country_code": "NL", "party_id": "TST", "uid": "04A1B2C3D4E5F6", "type": "RFID",
+                                    "contract_id": "NL-TST-C04A1B2C3D4E5F6"}
+        assert len(emsp.authorize_requests) == 2 and emsp.schema_errors == []

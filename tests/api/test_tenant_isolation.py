@@ -38,6 +38,11 @@ def charger_operations(charger: str) -> dict[tuple[str, str], tuple[str, str, ob
         ("POST", "/api/chargers/{id}/evses/{evse_id}/availability"):
             ("POST", f"{evse}/availability", {"operationalStatus": "Inoperative", "reason": "maintenance"}),
         ("POST", "/api/chargers/{id}/restart"): ("POST", f"{base}/restart", {"type": "OnIdle"}),
+        ("POST", "/api/chargers/{id}/evses/{evse_id}/start-transaction"):
+            ("POST", f"{evse}/start-transaction",
+             {"idToken": "CARD-1", "ocpi": {"countryCode": "NL", "partyId": "ALP"}}),
+        ("POST", "/api/chargers/{id}/transactions/{transaction_id}/stop"):
+            ("POST", f"{base}/transactions/1/stop", None),
         ("GET", "/api/chargers/{id}/evses/{evse_id}/composite-schedule"):
             ("GET", f"{evse}/composite-schedule?duration=60", None),
     }

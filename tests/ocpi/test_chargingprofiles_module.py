@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from ocpi_sandbox.db.models import CpoSession, CsmsMeterSample
-from tests.conftest import Sandbox
+from tests.conftest import Sandbox, run_sandbox
 from tests.ocpi.test_commands_module import TOKEN
 from tests.peers.registration import RegisteredEmsp, registered_emsp
 from tests.peers.waiting import eventually
@@ -151,3 +151,81 @@ async def test_unknown_sessions_and_invalid_requests_get_ocpi_answers(sandbox: S
         no_url = await reg.client.delete(reg.url("chargingprofiles/S1"))
         assert no_url.json()["status_code"] == 2001 and "response_url" in no_url.json()["status_message"]
         assert reg.emsp.profile_results == {}
+
+
+async def session_on_a_charger(sandbox: Sandbox, reg: RegisteredEmsp, identity: str) -> tuple[dict, str]:
+    """A 2.0.1 charger of the eMSP's CPO party with a session the eMSP started: the charger and the session id."""
+    site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": reg.party["id"]})).json()
+    created = await sandbox.api.post("/api/chargers", json={
+        "location_id": site["id"], "brand_slug": "northgrid", "model_slug": "nordwall-22", "ocpp_version": "2.0.1",
+        "identity": identity, "configuration": FAST_METER["2.0.1"]})
+    assert created.status_code == 201, created.text
+    charger = created.json()
+
+    async def booted():
+        state = (await sandbox.api.get(f"/api/chargers/{charger['id']}")).json()["state"]
+        return state["connected"] and state["boot_status"] == "Accepted"
+
+    await eventually(booted, 60)
+    start = await reg.client.post(reg.url("commands/START_SESSION"), json={
+        "response_url": reg.emsp.response_url("start"), "token": TOKEN, "location_id": site["ocpi_id"],
+        "evse_uid": f"{identity}-1"})
+    assert start.json()["data"]["result"] == "ACCEPTED"
+
+    async def active_session():
+        found = (await reg.client.get(reg.url("sessions?date_from=2020-01-01T00:00:00Z"))).json()["data"]
+        return found[0]["id"] if found else None
+
+    return charger, await eventually(active_session, 30)
+
+
+SEVEN_KW = {"charging_rate_unit": "W", "charging_profile_period": [{"start_period": 0, "limit": 7000.0}]}
+
+
+async def test_a_profile_request_while_the_previous_is_carried_out_is_too_often(sandbox: Sandbox):
+    async with registered_emsp(sandbox, "2.2.1") as reg:
+        charger, session_id = await session_on_a_charger(sandbox, reg, "CP-BUSY")
+        # The charger takes two seconds to answer: the first PUT is still being carried out meanwhile.
+        slow = await sandbox.api.put(f"/api/chargers/{charger['id']}/chaos", json={"response_delay": 2})
+        assert slow.status_code == 200, slow.text
+        first = await reg.client.put(reg.url(f"chargingprofiles/{session_id}"), json={
+            "response_url": reg.emsp.profile_result_url("set", "first"), "charging_profile": SEVEN_KW})
+        assert first.json()["data"] == {"result": "ACCEPTED", "timeout": 30}
+
+        again = await reg.client.put(reg.url(f"chargingprofiles/{session_id}"), json={
+            "response_url": reg.emsp.profile_result_url("set", "again"), "charging_profile": SEVEN_KW})
+        # A valid answer, not an error: HTTP 200, envelope 1000, ChargingProfileResponse TOO_OFTEN.
+        assert again.status_code == 200
+        assert again.json()["status_code"] == 1000 and again.json()["data"] == {"result": "TOO_OFTEN", "timeout": 30}
+        cleared = await reg.client.delete(reg.url(f"chargingprofiles/{session_id}"), params={
+            "response_url": reg.emsp.profile_result_url("clear", "clear")})
+        assert cleared.json()["data"]["result"] == "TOO_OFTEN"
+        # Reading the active profile changes nothing on the charger: never too often.
+        read = await reg.client.get(reg.url(f"chargingprofiles/{session_id}"), params={
+            "duration": 60, "response_url": reg.emsp.profile_result_url("active", "read")})
+        assert read.json()["data"]["result"] == "ACCEPTED"
+
+        assert (await result(reg, "first")) == {"result": "ACCEPTED"}
+        # Requests answered TOO_OFTEN were not carried out: no result follows for them.
+        assert "again" not in reg.emsp.profile_results and "clear" not in reg.emsp.profile_results
+        await sandbox.api.put(f"/api/chargers/{charger['id']}/chaos", json={})
+        # The first one is done; with no minimum interval set the next one is taken at once.
+        after = await reg.client.delete(reg.url(f"chargingprofiles/{session_id}"), params={
+            "response_url": reg.emsp.profile_result_url("clear", "after")})
+        assert after.json()["data"]["result"] == "ACCEPTED"
+        assert (await result(reg, "after")) == {"result": "ACCEPTED"}
+        assert reg.emsp.schema_errors == []
+
+
+async def test_a_profile_request_within_the_minimum_interval_is_too_often(sqlite_url: str):
+    async with run_sandbox(sqlite_url, ocpi_charging_profile_min_interval=60) as sandbox, \
+            registered_emsp(sandbox, "2.2.1") as reg:
+        _, session_id = await session_on_a_charger(sandbox, reg, "CP-CALM")
+        first = await reg.client.put(reg.url(f"chargingprofiles/{session_id}"), json={
+            "response_url": reg.emsp.profile_result_url("set", "first"), "charging_profile": SEVEN_KW})
+        assert first.json()["data"]["result"] == "ACCEPTED"
+        assert (await result(reg, "first")) == {"result": "ACCEPTED"}
+        # Carried out already, but less than a minute ago.
+        soon = await reg.client.delete(reg.url(f"chargingprofiles/{session_id}"), params={
+            "response_url": reg.emsp.profile_result_url("clear", "soon")})
+        assert soon.json()["status_code"] == 1000 and soon.json()["data"] == {"result": "TOO_OFTEN", "timeout": 30}

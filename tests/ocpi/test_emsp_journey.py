@@ -183,25 +183,38 @@ async def test_emsp_journey_against_a_mixed_city_bundle(sandbox):
         soon = stamp(datetime.now(UTC) + timedelta(seconds=4))
         answer = await command(reg, "RESERVE_NOW", "reserve", {
             "token": {**APP_TOKEN, "uid": "APP-0001"}, "expiry_date": soon, "reservation_id": "R-1",
-            "location_id": "NLMXC-HEL-KAMPPI", "evse_uid": hel_evse})
+            "location_id": "NLMXC-HEL-KAMPPI", "evse_uid": hel_evse, "authorization_reference": "AUTH-R-1"})
         assert answer["result"] == "ACCEPTED"
         assert (await result(reg, "reserve"))["result"] == "ACCEPTED"
 
         def hel_statuses() -> list[str]:
             return [b["status"] for m, p, b in emsp.pushes if p.endswith(f"/{hel_evse}") and "status" in b]
 
+        def reservation_session(reservation_ref: str) -> dict | None:
+            return next((b for m, p, b in emsp.pushes if m == "PUT" and "/sessions/" in p and b["status"] ==
+                         "RESERVATION" and b["authorization_reference"] == reservation_ref), None)
+
+        def ended(session_id: str) -> bool:
+            return any(b.get("status") == "COMPLETED" for m, b in session_pushes(reg, session_id) if m == "PATCH")
+
         await eventually(lambda: "RESERVED" in hel_statuses(), what="EVSE RESERVED")
+        reserved = await eventually(lambda: reservation_session("AUTH-R-1"), what="Session in RESERVATION")
+        assert (reserved["evse_uid"], reserved["auth_method"]) == (hel_evse, "COMMAND")
         await eventually(lambda: hel_statuses()[-1] == "AVAILABLE", what="reservation expired: EVSE AVAILABLE")
+        await eventually(lambda: ended(reserved["id"]), what="the expired reservation's session COMPLETED")
         late = await command(reg, "CANCEL_RESERVATION", "cancel-late", {"reservation_id": "R-1"})
         assert late["result"] == "REJECTED" and "expired" in late["message"][0]["text"]
         later = stamp(datetime.now(UTC) + timedelta(minutes=30))
         await command(reg, "RESERVE_NOW", "reserve-2", {
             "token": {**APP_TOKEN, "uid": "APP-0001"}, "expiry_date": later, "reservation_id": "R-2",
-            "location_id": "NLMXC-HEL-KAMPPI", "evse_uid": hel_evse})
+            "location_id": "NLMXC-HEL-KAMPPI", "evse_uid": hel_evse, "authorization_reference": "AUTH-R-2"})
         assert (await result(reg, "reserve-2"))["result"] == "ACCEPTED"
         cancel = await command(reg, "CANCEL_RESERVATION", "cancel", {"reservation_id": "R-2"})
         assert cancel["result"] == "ACCEPTED"
         assert (await result(reg, "cancel"))["result"] == "ACCEPTED"
+        # Neither reservation was used, nor does MX-AC-DAY price reservations: both sessions end without a CDR.
+        cancelled = await eventually(lambda: reservation_session("AUTH-R-2"), what="second RESERVATION session")
+        await eventually(lambda: ended(cancelled["id"]), what="the cancelled reservation's session COMPLETED")
 
         # --- unlock a connector -----------------------------------------------------------------------------
         dc = charger_of(bundle, "AMS-DC201")

@@ -101,6 +101,23 @@ class BundleTariff(msgspec.Struct, kw_only=True):
     tariff: dict[str, Any]  # OCPI 2.3.0 Tariff without the owner's fields
 
 
+class BundleTestToken(msgspec.Struct, kw_only=True):
+    """A test card of the preset, kept as a token of the eMSP that registers with the bundle's token A: swipe it
+    at a bundle charger (POST /api/chargers/{id}/commands/swipe-card) without pushing it first."""
+
+    uid: str
+    type: str
+    whitelist: str  # ALWAYS/ALLOWED: authorized locally; NEVER/ALLOWED_OFFLINE: asked of your tokens endpoint
+    valid: bool
+    country_code: str  # the placeholder eMSP party issuing the card (preset [test_emsp])
+    party_id: str
+    contract_id: str
+    stored: bool  # false for a bundle made before test cards were stored, or until its job stores them
+    note: str | None = None
+    visual_number: str | None = None
+    group_id: str | None = None
+
+
 class BundleOut(msgspec.Struct, kw_only=True):
     id: str
     name: str
@@ -119,7 +136,7 @@ class BundleOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     locations: list[BundleLocation] | None = None  # left out of the list view
     tariffs: list[BundleTariff] | None = None
-    test_tokens: list[dict[str, Any]] | None = None  # cards to push from your eMSP and swipe at a charger
+    test_tokens: list[BundleTestToken] | None = None  # cards to swipe at a bundle charger
 
 
 def _out(view: dict[str, Any], versions_url: str) -> BundleOut:

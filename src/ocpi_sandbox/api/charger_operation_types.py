@@ -15,7 +15,8 @@ import msgspec
 from ..domain.charger_commands import StationAnswer
 
 __all__ = ["ChargingSchedulePeriodIn", "ChargingScheduleIn", "ChargingProfileIn", "SetChargingProfileIn",
-           "LimitIn", "PowerLimitIn", "AvailabilityIn", "RestartIn", "StationResponse", "PowerLimitResponse",
+           "LimitIn", "PowerLimitIn", "AvailabilityIn", "RestartIn", "OcpiContextIn", "StartTransactionIn",
+           "StationResponse", "PowerLimitResponse", "StartTransactionResponse",
            "CompositePeriodOut", "CompositeScheduleOut", "station_response"]
 
 # Lower bounds of 0 are written as exclusive ones (> -1, > -1e-9): Litestar 2 leaves a "minimum" of 0 out of the
@@ -108,6 +109,32 @@ class RestartIn(msgspec.Struct, kw_only=True, rename="camel"):
     type: Literal["Immediate", "OnIdle"] = "Immediate"
 
 
+class OcpiContextIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """The OCPI side of a remote start: the eMSP party whose session it becomes (both or neither; neither: the
+    eMSP that pushed the token), and what its Session and CDR carry (OCPI 2.2.1 mod_sessions, mod_cdrs)."""
+
+    authorization_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=36)] | None = None
+    contract_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)] | None = None
+    country_code: Annotated[str, msgspec.Meta(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] | None = None
+    party_id: Annotated[str, msgspec.Meta(min_length=3, max_length=3, pattern="^[A-Za-z0-9]{3}$")] | None = None
+
+
+class StartTransactionIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """A remote start (RequestStartTransaction; 1.6 RemoteStartTransaction, where the idTag is at most 20
+    characters and ``idTokenType`` is not sent). ``connectorId`` counts within the EVSE; 2.0.1 names the EVSE only
+    (the station picks the connector the EV is plugged into)."""
+
+    id_token: Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+    id_token_type: Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress",
+                           "NoAuthorization"] = "ISO14443"
+    connector_id: Annotated[int, msgspec.Meta(ge=1, le=16)] | None = None
+    # A TxProfile without transactionId: the limit of the transaction from its start.
+    charging_profile: ChargingProfileIn | None = None
+    # Default: the number of the START_SESSION kept for the eMSP (with ``ocpi``), else one from 1,000,000,000 up.
+    remote_start_id: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)] | None = None
+    ocpi: OcpiContextIn | None = None
+
+
 class StationResponse(msgspec.Struct, kw_only=True, rename="camel"):
     """The station's own answer: status, statusInfo (2.0.1), and the OCPP request and response payloads."""
 
@@ -131,6 +158,19 @@ class PowerLimitResponse(msgspec.Struct, kw_only=True, rename="camel"):
     status_info: dict[str, Any] | None = None
     condition: str | None = None
     comment: str | None = None
+
+
+class StartTransactionResponse(msgspec.Struct, kw_only=True, rename="camel"):
+    """A remote start's answer: the station's status (and statusInfo), the transactionId when the station gives one
+    (2.0.1, a transaction already running there), the remoteStartId sent (2.0.1; its TransactionEvent carries it),
+    and the eMSP partner whose OCPI session the transaction becomes."""
+
+    status: str
+    station_response: StationResponse
+    status_info: dict[str, Any] | None = None
+    transaction_id: str | None = None
+    remote_start_id: int | None = None
+    ocpi_partner_id: str | None = None
 
 
 class CompositePeriodOut(msgspec.Struct, kw_only=True, rename="camel"):

@@ -1,4 +1,5 @@
-"""Charger operations on the embedded CSMS: charging profiles, availability, restart, composite schedule.
+"""Charger operations on the embedded CSMS: charging profiles, availability, restart, remote start and stop,
+composite schedule.
 
 Modelled on the charger-operations APIs CSMS vendors give fleet and energy teams; each route sends one OCPP
 request (translated to 1.6 for 1.6 chargers) and answers with the station's own response. A charger that is not
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
+import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
@@ -20,16 +22,19 @@ from ..domain.charger_commands import (
     ChargerDidNotAnswer,
     ChargerUnavailable,
     CompositeSchedule,
-    ProfileNotExpressible,
+    RequestNotExpressible,
     StationAnswer,
 )
 from ..domain.charger_operations import ChargerOperations
+from ..domain.remote_start import OcpiContext
 from .charger_operation_types import (
     AvailabilityIn,
     CompositePeriodOut,
     CompositeScheduleOut,
     RestartIn,
     SetChargingProfileIn,
+    StartTransactionIn,
+    StartTransactionResponse,
     StationResponse,
     station_response,
 )
@@ -54,7 +59,7 @@ def station_errors() -> Iterator[None]:
         raise ApiProblem(409, str(exc)) from None
     except ChargerDidNotAnswer as exc:
         raise ApiProblem(504, str(exc)) from None
-    except ProfileNotExpressible as exc:
+    except RequestNotExpressible as exc:  # a charging profile, or a token, 1.6 cannot carry
         raise ApiProblem(422, str(exc)) from None
 
 
@@ -172,6 +177,40 @@ class ChargerOperationsController(Controller):
         with station_errors():
             answer = await charger_operations.restart(target, immediate=(data or RestartIn()).type == "Immediate")
         return station_response(answer)
+
+    @post("/{id:str}/evses/{evse_id:int}/start-transaction", operation_id="startTransaction", status_code=200,
+          responses=_ERRORS)
+    async def start_transaction(self, id: str, evse_id: EvseId, data: StartTransactionIn,  # noqa: A002
+                                tenant_id: str, charger_operations: ChargerOperations) -> StartTransactionResponse:
+        """Start a transaction on an EVSE for an ID token (RequestStartTransaction; 1.6 RemoteStartTransaction),
+        optionally limited from its start by a TxProfile. With ``ocpi`` the transaction becomes that eMSP's OCPI
+        session, pushed to it as after its own START_SESSION (422 when no registered eMSP matches)."""
+        target = await charger_operations.charger(tenant_id, id, evse_id)
+        ocpi = None if data.ocpi is None else OcpiContext(**msgspec.structs.asdict(data.ocpi))
+        with station_errors():
+            started = await charger_operations.start_transaction(
+                target, tenant_id=tenant_id, id_token=data.id_token, id_token_type=data.id_token_type,
+                connector_id=data.connector_id, remote_start_id=data.remote_start_id, ocpi=ocpi,
+                profile=None if data.charging_profile is None else data.charging_profile.to_ocpp())
+        answer = started.answer
+        return StartTransactionResponse(status=answer.status, status_info=answer.status_info,
+                                        station_response=station_response(answer),
+                                        transaction_id=started.transaction_id,
+                                        remote_start_id=started.remote_start_id,
+                                        ocpi_partner_id=started.ocpi_partner_id)
+
+    @post("/{id:str}/transactions/{transaction_id:str}/stop", operation_id="stopTransaction", status_code=200,
+          responses=_ERRORS)
+    async def stop_transaction(
+        self, id: str, tenant_id: str, charger_operations: ChargerOperations,  # noqa: A002
+        transaction_id: Annotated[str, Parameter(min_length=1, max_length=36,
+                                                 description="OCPP transactionId (1.6: the number the CSMS gave)")],
+    ) -> StationResponse:
+        """Stop a running transaction (RequestStopTransaction; 1.6 RemoteStopTransaction); 404 for a transaction
+        the CSMS does not know on this charger, 409 for one that has ended."""
+        target = await charger_operations.charger(tenant_id, id)
+        with station_errors():
+            return station_response(await charger_operations.stop_transaction(target, transaction_id))
 
     @get("/{id:str}/evses/{evse_id:int}/composite-schedule", operation_id="getCompositeSchedule",
          responses=_ERRORS)

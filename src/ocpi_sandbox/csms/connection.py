@@ -43,10 +43,12 @@ class StationConnection:
         self.rpc = OcppRpc(OcppSession(version, response_timeout=config.response_timeout), send, self._handle,
                            on_frame=on_frame)
 
-    async def authorize(self, id_token: str) -> str:
-        """Authorize a token presented here (OCPP-neutral status; see domain.authorization)."""
+    async def authorize(self, id_token: str, *, evse_id: int | None = None) -> str:
+        """Authorize a token presented here, on ``evse_id`` when the station said (OCPP-neutral status; see
+        domain.authorization)."""
         return await authorize_id_token(self.sessions, self.tenant_id, self.identity, id_token,
-                                        realtime=self.realtime, unknown_policy=self.config.unknown_tokens)
+                                        realtime=self.realtime, unknown_policy=self.config.unknown_tokens,
+                                        evse_id=evse_id)
 
     @staticmethod
     def now() -> datetime:

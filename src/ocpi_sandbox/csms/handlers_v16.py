@@ -44,8 +44,8 @@ async def status_notification(c: StationConnection, req: m.StatusNotificationReq
     return m.StatusNotificationResponse()
 
 
-async def _id_tag_info(c: StationConnection, id_tag: str) -> IdTagInfo:
-    status = await c.authorize(id_tag)
+async def _id_tag_info(c: StationConnection, id_tag: str, evse_id: int | None = None) -> IdTagInfo:
+    status = await c.authorize(id_tag, evse_id=evse_id)
     return IdTagInfo(status="Invalid" if status == "NoCredit" else status)  # 1.6 has no NoCredit
 
 
@@ -54,7 +54,7 @@ async def authorize(c: StationConnection, req: m.AuthorizeRequest) -> m.Authoriz
 
 
 async def start_transaction(c: StationConnection, req: m.StartTransactionRequest) -> m.StartTransactionResponse:
-    info = await _id_tag_info(c, req.id_tag)
+    info = await _id_tag_info(c, req.id_tag, req.connector_id)  # 1.6 connector n is EVSE n (status_notification)
     async with c.sessions() as session:
         number = await records.next_transaction_number(session, c.identity)
         tx, _ = await records.start_transaction(

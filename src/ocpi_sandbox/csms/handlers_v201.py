@@ -8,6 +8,7 @@ from ..domain import csms_records as records
 from ..domain.charging_events import (
     ConnectorStatusChanged,
     MeterSampleReceived,
+    ReservationEnded,
     TransactionEnded,
     TransactionStarted,
 )
@@ -42,8 +43,8 @@ async def status_notification(c: StationConnection, req: m.StatusNotificationReq
     return m.StatusNotificationResponse()
 
 
-async def _token_info(c: StationConnection, id_token: str) -> IdTokenInfoType:
-    return IdTokenInfoType(status=await c.authorize(id_token))
+async def _token_info(c: StationConnection, id_token: str, evse_id: int | None = None) -> IdTokenInfoType:
+    return IdTokenInfoType(status=await c.authorize(id_token, evse_id=evse_id))
 
 
 async def authorize(c: StationConnection, req: m.AuthorizeRequest) -> m.AuthorizeResponse:
@@ -90,6 +91,8 @@ async def transaction_event(c: StationConnection, req: m.TransactionEventRequest
             tx.id_token, tx.id_token_type = id_token, str(req.id_token.type)
         if info.remote_start_id is not None and tx.remote_start_id is None:
             tx.remote_start_id = info.remote_start_id
+        if req.reservation_id is not None and tx.reservation_id is None:  # the reservation this charging uses
+            tx.reservation_id = req.reservation_id
         was_active = tx.active
         await records.record_samples(session, tx, samples, charging_state=charging_state if tx.active else None,
                                      seq_no=req.seq_no, offline=bool(req.offline), commit=False)
@@ -108,7 +111,7 @@ async def transaction_event(c: StationConnection, req: m.TransactionEventRequest
         c.bus.publish(TransactionEnded(
             identity=c.identity, tenant_id=c.tenant_id, at=req.timestamp, transaction_pk=tx.id,
             transaction_id=tx.transaction_id, meter_stop_wh=tx.meter_stop_wh, stop_reason=tx.stop_reason))
-    token_info = await _token_info(c, id_token) if id_token else None
+    token_info = await _token_info(c, id_token, tx.evse_id) if id_token else None
     return m.TransactionEventResponse(id_token_info=token_info)
 
 
@@ -118,8 +121,10 @@ async def meter_values(c: StationConnection, req: m.MeterValuesRequest) -> m.Met
 
 async def reservation_status_update(c: StationConnection, req: m.ReservationStatusUpdateRequest
                                     ) -> m.ReservationStatusUpdateResponse:
-    # The station expired or removed a reservation by itself (OCPI ReserveNow.expiry_date, 2.0.1 H04); the
-    # connector's StatusNotification that follows is what OCPI publishes.
+    # The station expired or removed a reservation by itself (2.0.1 H04): the OCPI side ends its session, and a
+    # removal is the CPO cancelling the reservation (CANCELED_RESERVATION to the eMSP).
+    c.bus.publish(ReservationEnded(identity=c.identity, tenant_id=c.tenant_id, at=c.now(),
+                                   reservation_id=req.reservation_id, status=str(req.reservation_update_status)))
     return m.ReservationStatusUpdateResponse()
 
 

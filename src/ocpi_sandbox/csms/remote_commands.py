@@ -17,6 +17,7 @@ from ..domain.charger_commands import (
     ChargerUnavailable,
     CompositePeriod,
     CompositeSchedule,
+    RequestNotExpressible,
     StationAnswer,
 )
 from ..ocpp.rpc import CallFailed, CallTimeout
@@ -174,6 +175,30 @@ class CsmsChargerCommands:
             evse = None if evse_id == 0 else EVSEType(id=evse_id, connector_id=connector_id)
             request = m201.ChangeAvailabilityRequest(operational_status=kind, evse=evse)
         return (await self._answer(identity, "ChangeAvailability", request))[0]
+
+    async def request_start_transaction(self, identity: str, *, evse_id: int, connector_16: int, id_token: str,
+                                        id_token_type: str, remote_start_id: int,
+                                        profile: dict[str, Any] | None = None) -> StationAnswer:
+        typed = None if profile is None else profile_201(profile)
+        if self._v16(identity):
+            if len(id_token) > 20:  # cutting it would start a transaction for another token
+                raise RequestNotExpressible(f"idToken {id_token!r} is longer than an OCPP 1.6 idTag (20 characters)")
+            request: Any = m16.RemoteStartTransactionRequest(
+                connector_id=connector_16, id_tag=id_token,
+                charging_profile=None if typed is None else profile_16(typed))
+        else:
+            request = m201.RequestStartTransactionRequest(
+                evse_id=evse_id, id_token=IdTokenType(id_token=id_token, type=id_token_type),
+                remote_start_id=remote_start_id, charging_profile=typed)
+        action = "RemoteStartTransaction" if self._v16(identity) else "RequestStartTransaction"
+        return (await self._answer(identity, action, request))[0]
+
+    async def request_stop_transaction(self, identity: str, *, transaction_id: str) -> StationAnswer:
+        if self._v16(identity):
+            return (await self._answer(identity, "RemoteStopTransaction",
+                                       m16.RemoteStopTransactionRequest(transaction_id=int(transaction_id))))[0]
+        return (await self._answer(identity, "RequestStopTransaction",
+                                   m201.RequestStopTransactionRequest(transaction_id=transaction_id)))[0]
 
     async def reset(self, identity: str, *, immediate: bool) -> StationAnswer:
         # 1.6 has no "when idle": a Soft reset (stop transactions gracefully, then reboot) is the nearest.

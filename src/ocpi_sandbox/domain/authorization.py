@@ -1,7 +1,8 @@
 """Decide whether an ID token presented at a charger may charge (OCPI mod_tokens whitelist rules;
 reference ocpi.md §4.5, §8.14).
 
-In order: a token an eMSP's START_SESSION sent to this charger in the last 15 minutes is not checked again;
+In order: a token an eMSP's START_SESSION sent to this charger in the last 15 minutes, or the token of a
+reservation in force at this charger (RESERVE_NOW), is not checked again (OCPI mod_commands: already authorized);
 a token in the CSMS's own table answers from it; a token an eMSP pushed follows its whitelist (ALWAYS: local;
 ALLOWED: local; ALLOWED_OFFLINE: ask the eMSP, allow a valid token if it cannot be reached; NEVER: ask the eMSP);
 an unknown token is asked of the registered eMSPs of the location's CPO, then the unknown-token policy decides.
@@ -13,11 +14,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import (
     Charger,
+    CpoSession,
     CsmsIdToken,
     Location,
     OcpiCommand,
@@ -28,11 +30,31 @@ from ..db.models import (
 )
 from .emsp_tokens import find_token_by_uid
 
-__all__ = ["RealTimeAuthorizer", "authorize_id_token", "STATUS_OF_ALLOWED"]
+__all__ = ["RealTimeAuthorizer", "authorize_id_token", "STATUS_OF_ALLOWED", "same_id_token", "id_token_is",
+           "IDTAG_16_LENGTH"]
+
+# An OCPP 1.6 idTag is a CiString20: a longer token reaches a 1.6 charger cut to this length, and comes back so.
+IDTAG_16_LENGTH = 20
 
 # OCPI AllowedType -> OCPP authorization status (2.0.1 has NoCredit; 1.6 reads it as Invalid).
 STATUS_OF_ALLOWED = {"ALLOWED": "Accepted", "BLOCKED": "Blocked", "EXPIRED": "Expired", "NO_CREDIT": "NoCredit",
                      "NOT_ALLOWED": "Invalid"}
+
+
+def same_id_token(stored: str | None, presented: str | None) -> bool:
+    """Whether a charger presenting ``presented`` means the token ``stored`` (case-insensitive): the same token, or
+    a token longer than a 1.6 idTag cut to it. Never a shorter prefix: a card "0" is not the token "0123"."""
+    token, known = (presented or "").upper(), (stored or "").upper()
+    return bool(token) and (known == token or (len(token) == IDTAG_16_LENGTH and known.startswith(token)))
+
+
+def id_token_is(column: Any, presented: str) -> ColumnElement[bool]:
+    """``same_id_token`` as a SQL condition on a token column (LIKE wildcards in the token are literal)."""
+    token = presented.upper()
+    exact = func.upper(column) == token
+    if len(token) != IDTAG_16_LENGTH:
+        return exact
+    return or_(exact, func.upper(column).startswith(token, autoescape=True))
 
 
 class RealTimeAuthorizer(Protocol):
@@ -62,24 +84,41 @@ async def _ask(sessions: async_sessionmaker[AsyncSession], realtime: RealTimeAut
     return info
 
 
+async def _commanded(session: AsyncSession, tenant_id: str, identity: str, id_token: str, evse_id: int | None
+                     ) -> bool:
+    """Whether an eMSP's command already authorized this token here: a START_SESSION of the last 15 minutes the
+    charger did not refuse, or a reservation in force (on this EVSE, when the charger says which)."""
+    mine = and_(OcpiCommand.tenant_id == tenant_id, OcpiCommand.identity == identity,
+                id_token_is(OcpiCommand.id_token, id_token))
+    started = await session.scalar(select(OcpiCommand.id).where(
+        mine, OcpiCommand.command == "START_SESSION", OcpiCommand.created_at >= utcnow() - timedelta(minutes=15),
+        or_(OcpiCommand.result.is_(None), OcpiCommand.result == "ACCEPTED")).limit(1))
+    if started is not None:
+        return True
+    reserved = select(OcpiCommand.id).join(CpoSession, CpoSession.reservation_command_id == OcpiCommand.id).where(
+        mine, OcpiCommand.command == "RESERVE_NOW", CpoSession.status == "RESERVATION")
+    if evse_id:
+        reserved = reserved.where(or_(OcpiCommand.evse_id.is_(None), OcpiCommand.evse_id == evse_id))
+    return await session.scalar(reserved.limit(1)) is not None
+
+
 async def authorize_id_token(sessions: async_sessionmaker[AsyncSession], tenant_id: str | None, identity: str,
-                             id_token: str, *, realtime: RealTimeAuthorizer | None, unknown_policy: str = "accept"
-                             ) -> str:
-    """Return the OCPP-neutral status for ``id_token`` presented at charger ``identity``."""
+                             id_token: str, *, realtime: RealTimeAuthorizer | None, unknown_policy: str = "accept",
+                             evse_id: int | None = None) -> str:
+    """Return the OCPP-neutral status for ``id_token`` presented at charger ``identity`` (on ``evse_id``, when the
+    charger says: a StartTransaction or TransactionEvent does, an Authorize does not)."""
     async with sessions() as session:
-        since = utcnow() - timedelta(minutes=15)
-        commanded = await session.scalar(select(OcpiCommand.id).where(
-            OcpiCommand.identity == identity, OcpiCommand.command == "START_SESSION",
-            OcpiCommand.created_at >= since, func.upper(OcpiCommand.id_token).startswith(id_token.upper())))
-        if commanded is not None:
+        if tenant_id and await _commanded(session, tenant_id, identity, id_token, evse_id):
+            await session.commit()
             return "Accepted"
         local = await session.scalar(select(CsmsIdToken).where(
             CsmsIdToken.tenant_id == tenant_id, func.upper(CsmsIdToken.id_token) == id_token.upper())
         ) if tenant_id else None
         if local is not None:
             return local.status
-        pushed = await find_token_by_uid(session, tenant_id, id_token) if tenant_id else None
         charger, location = await _where(session, identity)
+        pushed = await find_token_by_uid(session, tenant_id, id_token, location.cpo_party_id if location else None
+                                         ) if tenant_id else None
         candidates: list[Partner] = []
         if pushed is None and location is not None and location.cpo_party_id is not None:
             candidates = list((await session.scalars(select(Partner).where(

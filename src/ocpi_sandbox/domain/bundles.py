@@ -1,5 +1,6 @@
 """Bundles: a preset (``domain.presets``) made live for a tenant -- a CPO party, its tariffs, its locations, their
-chargers from the catalog, and a token A for one eMSP.
+chargers from the catalog, a token A for one eMSP, and the preset's test cards as that eMSP's tokens
+(``domain.preset_tokens``).
 
 Provisioning is a durable job (``jobs.bundles``) of idempotent steps planned here: every id and identity is
 fixed when the bundle is requested, so a step that runs again after a crash finds what it made instead of
@@ -37,6 +38,7 @@ from ..db.models import (
     utcnow,
 )
 from . import chargers as charger_service
+from . import preset_tokens
 from .errors import Conflict, InvalidInput, NotFound
 from .parties import find_party
 from .presets import Preset, PresetChargers, PresetLocation, PresetNotFound, expanded_locations, load_preset
@@ -100,6 +102,8 @@ async def plan_bundle(session: AsyncSession, tenant_id: str, preset_name: str, *
                 chargers.append((identity, {"type": "charger", "location": i, "group": g, "charger_id": new_id()}))
     items += chargers
     items.append(("token A", {"type": "registration"}))
+    if preset.tokens:  # owned by the partner token A registers, so after it
+        items.append(("test tokens", {"type": "test_tokens"}))
     params = {"bundle_id": bundle.id, "preset": msgspec.to_builtins(preset)}
     return bundle, params, items
 
@@ -267,9 +271,22 @@ async def bundle_view(session: AsyncSession, bundle: Bundle, *, detail: bool = T
                        "country": loc.country, "time_zone": loc.time_zone, "chargers": by_location.get(loc.id, [])}
                       for loc in locations],
         "tariffs": [{"id": t.id, "ocpi_id": t.ocpi_id, "tariff": t.data} for t in tariffs],
-        "test_tokens": [msgspec.to_builtins(t) for t in preset.tokens] if preset else [],
+        "test_tokens": await _test_tokens(session, bundle, preset),
     })
     return view
+
+
+async def _test_tokens(session: AsyncSession, bundle: Bundle, preset: Preset | None) -> list[dict[str, Any]]:
+    """The preset's cards with the Token each is stored as (``stored``: False for a bundle made before cards were
+    stored, or while its job has not reached them)."""
+    stored = {(t.uid, t.type): t for t in await preset_tokens.stored_test_tokens(session, bundle)}
+    cards = []
+    for card in preset.tokens if preset else []:
+        token = stored.get((card.uid.upper(), card.type))
+        data = token.data if token else preset_tokens.token_object(preset, card, bundle.created_at)
+        cards.append({**msgspec.to_builtins(card), "country_code": data["country_code"], "party_id": data["party_id"],
+                      "contract_id": data["contract_id"], "stored": token is not None})
+    return cards
 
 
 def _preset_or_none(name: str) -> Preset | None:

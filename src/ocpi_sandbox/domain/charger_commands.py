@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import msgspec
 
 __all__ = ["ChargerCommands", "ChargerUnavailable", "ChargerDidNotAnswer", "ChargerCallError",
-           "ProfileNotExpressible", "StationAnswer", "CompositePeriod", "CompositeSchedule"]
+           "ProfileNotExpressible", "RequestNotExpressible", "StationAnswer", "CompositePeriod", "CompositeSchedule"]
 
 
 class ChargerUnavailable(Exception):
@@ -33,8 +33,12 @@ class ChargerCallError(ChargerUnavailable):
         self.action, self.error_code, self.description = action, error_code, description
 
 
-class ProfileNotExpressible(ValueError):
-    """A request cannot be written in the charger's OCPP version (e.g. external constraints on 1.6)."""
+class RequestNotExpressible(ValueError):
+    """A request cannot be written in the charger's OCPP version (e.g. a token longer than a 1.6 idTag)."""
+
+
+class ProfileNotExpressible(RequestNotExpressible):
+    """A charging profile cannot be written in the charger's OCPP version (e.g. external constraints on 1.6)."""
 
 
 class StationAnswer(msgspec.Struct, kw_only=True):
@@ -99,3 +103,12 @@ class ChargerCommands(Protocol):
                                   connector_16: int | None = None) -> StationAnswer: ...
 
     async def reset(self, identity: str, *, immediate: bool) -> StationAnswer: ...
+
+    async def request_start_transaction(self, identity: str, *, evse_id: int, connector_16: int, id_token: str,
+                                        id_token_type: str, remote_start_id: int,
+                                        profile: dict[str, Any] | None = None) -> StationAnswer:
+        """RequestStartTransaction (1.6: RemoteStartTransaction on ``connector_16``, the profile translated);
+        ``id_token_type`` is a 2.0.1 IdTokenEnumType, ``profile`` a 2.0.1 TxProfile."""
+
+    async def request_stop_transaction(self, identity: str, *, transaction_id: str) -> StationAnswer:
+        """RequestStopTransaction (1.6: RemoteStopTransaction)."""

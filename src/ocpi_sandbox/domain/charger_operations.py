@@ -1,4 +1,5 @@
-"""Operate chargers on the embedded CSMS: charging profiles, power limits, availability, restarts, composites.
+"""Operate chargers on the embedded CSMS: charging profiles, power limits, availability, restarts, composites,
+remote start and stop.
 
 Each operation finds the charger in the caller's tenant, sends one OCPP request through ``ChargerCommands``
 and returns the station's own answer. No database transaction stays open across an OCPP call (on SQLite every
@@ -12,6 +13,7 @@ mod_charging_profiles: the CPO SHALL send it when the active profile changes for
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import Charger, CpoSession, CsmsTransaction, OcpiChargingProfile, Partner, utcnow
-from . import limit_changes, outbox
+from . import limit_changes, outbox, remote_start
 from .charger_commands import (
     ChargerCommands,
     ChargerDidNotAnswer,
@@ -28,10 +30,12 @@ from .charger_commands import (
     CompositeSchedule,
     StationAnswer,
 )
-from .errors import Conflict, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .power_limits import LimitValue, Target, limit_profile_id, power_limit_profile, read_limit
+from .remote_start import OcpiContext
 
-__all__ = ["ChargerOperations", "ChargerTarget", "PowerLimit", "active_charging_profile", "connector_16"]
+__all__ = ["ChargerOperations", "ChargerTarget", "PowerLimit", "StartedTransaction", "active_charging_profile",
+           "connector_16"]
 
 # How far ahead the CSMS reads a composite schedule after a change (a recurring profile can step later).
 COMPOSITE_HORIZON_S = 86_400
@@ -56,6 +60,16 @@ class ChargerTarget(msgspec.Struct, kw_only=True):
 
     def outlets(self, evse_id: int | None = None) -> list[dict[str, Any]]:
         return [c for e in self.hardware if evse_id in (None, 0, e["evse_id"]) for c in e["connectors"]]
+
+
+class StartedTransaction(msgspec.Struct, kw_only=True):
+    """A remote start's answer: the station's own, the remoteStartId sent (2.0.1), the transactionId if the
+    station gave one, and the eMSP partner whose OCPI session the transaction becomes."""
+
+    answer: StationAnswer
+    remote_start_id: int | None = None
+    transaction_id: str | None = None
+    ocpi_partner_id: str | None = None
 
 
 class PowerLimit(msgspec.Struct, kw_only=True):
@@ -121,7 +135,7 @@ class ChargerOperations:
         async with self._sessions() as session:
             cpo = await session.get(CpoSession, session_id)
             pk = cpo.transaction_pk if cpo is not None and cpo.tenant_id == tenant_id else session_id
-            tx = await session.get(CsmsTransaction, pk)
+            tx = await session.get(CsmsTransaction, pk) if pk else None  # a reservation has no transaction yet
             charger = None if tx is None else await session.scalar(
                 select(Charger).where(Charger.identity == tx.identity))
             await session.commit()
@@ -200,6 +214,67 @@ class ChargerOperations:
 
     async def restart(self, target: ChargerTarget, *, immediate: bool) -> StationAnswer:
         return await self.commands.reset(target.identity, immediate=immediate)
+
+    # -- remote start and stop --
+
+    async def start_transaction(self, target: ChargerTarget, *, tenant_id: str, id_token: str, id_token_type: str,
+                                connector_id: int | None = None, profile: dict[str, Any] | None = None,
+                                remote_start_id: int | None = None, ocpi: OcpiContext | None = None
+                                ) -> StartedTransaction:
+        """RequestStartTransaction on the target's EVSE, with an optional TxProfile; with OCPI context the
+        transaction becomes the named eMSP's session (``remote_start``)."""
+        if profile is not None and (profile.get("chargingProfilePurpose") != "TxProfile"
+                                    or profile.get("transactionId") is not None):
+            raise InvalidInput("a remote start's chargingProfile is a TxProfile without transactionId (OCPP 2.0.1 "
+                               "F01, 1.6 RemoteStartTransaction): the transaction does not exist yet")
+        connectors = [c["connector_id"] for c in target.outlets(target.evse_id)]
+        if connector_id is not None and connector_id not in connectors:
+            raise NotFound(f"EVSE {target.evse_id} of charger {target.identity} has no connector {connector_id}; "
+                           f"its connectors are {connectors}")
+        command_id = on_behalf = None
+        if ocpi is not None:
+            async with self._sessions() as session:
+                on_behalf = await remote_start.emsp_of(session, target.charger_id, ocpi, id_token=id_token,
+                                                       id_token_type=id_token_type)
+                command_id = await remote_start.record_start(
+                    session, tenant_id, on_behalf, identity=target.identity, evse_id=target.evse_id,
+                    connector_id=connector_id, id_token=id_token)
+        # Our own number, as for an eMSP's START_SESSION; without one, from a range OCPI commands never reach.
+        remote_start_id = remote_start_id or command_id or 1_000_000_000 + secrets.randbelow(1_000_000_000)
+        connector = connector_16(target.hardware, target.evse_id) + (connector_id or 1) - 1
+        try:
+            answer = await self.commands.request_start_transaction(
+                target.identity, evse_id=target.evse_id, connector_16=connector, id_token=id_token,
+                id_token_type=id_token_type, remote_start_id=remote_start_id, profile=profile)
+        except Exception as exc:  # the start did not happen: the command must not claim the next transaction
+            if command_id is not None:
+                async with self._sessions() as session:
+                    await remote_start.finish_start(session, command_id, "FAILED", str(exc))
+            raise
+        if command_id is not None:
+            async with self._sessions() as session:
+                await remote_start.finish_start(session, command_id, "ACCEPTED" if answer.accepted else "REJECTED",
+                                                f"the charger answered {answer.action} {answer.status}")
+        return StartedTransaction(answer=answer, remote_start_id=remote_start_id if target.ocpp_version != "1.6"
+                                  else None, transaction_id=answer.response.get("transactionId"),
+                                  ocpi_partner_id=on_behalf.partner_id if on_behalf and answer.accepted else None)
+
+    async def stop_transaction(self, target: ChargerTarget, transaction_id: str) -> StationAnswer:
+        """RequestStopTransaction of a transaction the CSMS knows on this charger."""
+        async with self._sessions() as session:
+            tx = await session.scalar(select(CsmsTransaction).where(
+                CsmsTransaction.identity == target.identity, CsmsTransaction.transaction_id == transaction_id))
+            running = list(await session.scalars(select(CsmsTransaction.transaction_id).where(
+                CsmsTransaction.identity == target.identity, CsmsTransaction.active.is_(True))))
+            await session.commit()
+        if tx is None:
+            raise NotFound(f"charger {target.identity} has no transaction {transaction_id}; its running transactions "
+                           f"are {running} (OCPP transactionId; on 1.6 the number the CSMS gave, state.evses[]."
+                           "transaction.csms_id in GET /api/chargers/{id})")
+        if not tx.active:
+            raise Conflict(f"transaction {transaction_id} of charger {target.identity} has ended already; its "
+                           f"running transactions are {running}")
+        return await self.commands.request_stop_transaction(target.identity, transaction_id=transaction_id)
 
     async def composite_schedule(self, target: ChargerTarget, duration: int, unit: str | None = None
                                  ) -> list[tuple[StationAnswer, CompositeSchedule | None]]:

@@ -24,6 +24,7 @@ from .catalog import Catalog, CatalogLookupError, Model, load_catalog
 from .errors import Conflict, InvalidInput, NotFound
 from . import location_view
 from .locations import get_location
+from .reservations import remove_reservations
 
 @cache
 def catalog() -> Catalog:
@@ -183,6 +184,8 @@ async def delete_charger(session: AsyncSession, tenant_id: str, charger_id: str)
     charger = await get_charger(session, tenant_id, charger_id)
     # OCPI has no EVSE delete: the eMSPs get status REMOVED (in the same transaction as the delete).
     await location_view.announce_removed_evses(session, charger)
+    await remove_reservations(session, tenant_id, identities=[charger.identity],
+                              why=f"charger {charger.identity} was deleted")
     await session.delete(charger)
     await session.commit()
     return charger

@@ -17,7 +17,7 @@ import msgspec
 
 __all__ = [
     "ChargingEvent", "StationConnectionChanged", "ConnectorStatusChanged", "TransactionStarted",
-    "MeterSampleReceived", "TransactionEnded", "EventBus",
+    "MeterSampleReceived", "TransactionEnded", "ReservationEnded", "EventBus",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,15 @@ class TransactionEnded(_Event):
     stop_reason: str | None
 
 
+class ReservationEnded(_Event):
+    """The station let a reservation go by itself (OCPP 2.0.1 ReservationStatusUpdate; 1.6 has no such message)."""
+
+    reservation_id: int
+    status: str             # Expired, or Removed (the EVSE became faulted or unavailable)
+
+
 ChargingEvent = (StationConnectionChanged | ConnectorStatusChanged | TransactionStarted | MeterSampleReceived
-                 | TransactionEnded)
+                 | TransactionEnded | ReservationEnded)
 Subscriber = Callable[[ChargingEvent], Awaitable[None]]
 BatchSubscriber = Callable[[list[ChargingEvent]], Awaitable[None]]
 

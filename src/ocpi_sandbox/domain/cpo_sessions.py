@@ -2,9 +2,10 @@
 
 A transaction becomes an OCPI Session when its token belongs to a registered eMSP (a token it pushed) and the
 charger stands at a location a CPO party publishes. Meter samples move the session's kWh; the transaction's end
-completes it and produces the CDR: charging periods cut where the tariff or the charging state changes, priced
-with the connector's tariff in the location's time zone. Everything is stored in the OCPI 2.2.1 shape; the
-OCPI layer derives 2.3.0 when it serves.
+completes it and produces the CDR (``domain.cdrs``): charging periods cut where the tariff or the charging state
+changes, priced with the connector's tariff in the location's time zone. A transaction that uses a reservation
+turns that reservation's session (``domain.reservations``) ACTIVE instead of opening one. Everything is stored in
+the OCPI 2.2.1 shape; the OCPI layer derives 2.3.0 when it serves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import (
@@ -33,29 +34,19 @@ from ..db.models import (
     PushState,
     RealtimeAuthorization,
     TariffRecord,
-    new_id,
     utcnow,
 )
-from . import limit_changes, outbox
+from . import held_reservations, limit_changes, outbox
+from .authorization import same_id_token
+from .cdrs import make_cdr, periods_json, price_json, stamp
 from .charging_events import MeterSampleReceived, TransactionEnded, TransactionStarted
-from .charging_periods import MeterSample, charging_periods_from_samples
+from .charging_periods import CdrDimensionType, ChargingPeriod, MeterSample, charging_periods_from_samples
 from .emsp_tokens import find_token_by_uid
-from .location_view import emi3_evse_id
-from .pricing import Cost, price_session
+from .pricing import price_session
 from .tariffs import tariff_from_ocpi
 
-__all__ = ["open_session", "update_session", "close_session", "stamp"]
-
-_FOUR = Decimal("0.0001")
-
-
-def stamp(value: datetime) -> str:
-    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _price(cost: Cost) -> dict[str, float]:
-    return {"excl_vat": float(cost.before_taxes.quantize(_FOUR)), "incl_vat": float(cost.after_taxes.quantize(_FOUR))}
-
+__all__ = ["open_session", "update_session", "close_session", "stamp", "reservation_period", "patch_session",
+           "session_snapshot", "tariff_of", "connector_tariff", "leave_reservation"]
 
 async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoSession | None:
     """Create the OCPI session of a started transaction, or None when no eMSP owns it; a transaction announced
@@ -69,8 +60,14 @@ async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoS
     location = await session.get(Location, charger.location_id)
     if location is None or location.cpo_party_id is None:
         return None
-    command = await _start_command(session, event)
+    command = await _start_command(session, event, charger.tenant_id)
     granted = None if command is not None else await _realtime_grant(session, event)
+    tx = await session.get(CsmsTransaction, event.transaction_pk)
+    reserved = await held_reservations.used_by(
+        session, charger.tenant_id, event.identity, number=tx.reservation_id if tx is not None else None,
+        id_token=event.id_token, evse_id=event.evse_id or 1)
+    if reserved is not None and await leave_reservation(session, reserved[0], "ACTIVE", command_id=reserved[1].id):
+        return await _use_reservation(session, reserved[0], event, charger, command, granted)
     if command is not None:
         partner = await session.get(Partner, command.partner_id)
         token_data, auth_method = command.request["token"], "COMMAND"
@@ -80,19 +77,15 @@ async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoS
         token_data, auth_method = granted.token, "AUTH_REQUEST"
         authorization_reference = granted.authorization_reference
     else:
-        found = await find_token_by_uid(session, charger.tenant_id, event.id_token)
+        found = await find_token_by_uid(session, charger.tenant_id, event.id_token, location.cpo_party_id)
         if found is None:
             return None
         token, partner = found
         token_data, auth_method, authorization_reference = token.data, "WHITELIST", None
     if partner is None or partner.state != PartnerState.REGISTERED or partner.cpo_party_id != location.cpo_party_id:
         return None
-    evse = next((e for e in charger.hardware or [] if e["evse_id"] == (event.evse_id or 1)), None)
-    connector = (evse or {}).get("connectors", [{}])
-    connector = next((c for c in connector if c.get("connector_id") == (event.connector_id or 1)), connector[0])
-    tariff_id = (connector.get("tariff_ids") or [None])[0]
-    tariff = await session.scalar(select(TariffRecord).where(
-        TariffRecord.cpo_party_id == location.cpo_party_id, TariffRecord.ocpi_id == tariff_id)) if tariff_id else None
+    tariff = await connector_tariff(session, charger, location.cpo_party_id, event.evse_id or 1,
+                                     event.connector_id or 1)
     data = token_data
     row = CpoSession(
         tenant_id=charger.tenant_id, cpo_party_id=location.cpo_party_id, partner_id=partner.id,
@@ -104,29 +97,102 @@ async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoS
         meter_start_wh=event.meter_start_wh or 0.0, last_updated=event.at)
     session.add(row)
     await session.flush()
-    outbox.enqueue(session, partner, "session_put", row.id, "sessions", _snapshot(row))
+    outbox.enqueue(session, partner, "session_put", row.id, "sessions", session_snapshot(row))
     await session.commit()
     return row
 
 
-async def _start_command(session: AsyncSession, event: TransactionStarted) -> OcpiCommand | None:
-    """The START_SESSION that asked for this transaction: same charger and token, in the last 15 minutes
-    (OCPI mod_commands: the CPO SHALL NOT re-authorize a command's token at that charger in that window)."""
+async def connector_tariff(session: AsyncSession, charger: Charger, cpo_party_id: str, evse_id: int,
+                           connector_id: int | None) -> TariffRecord | None:
+    """The tariff of a connector (the first of its ``tariff_ids``); the EVSE's first connector when none is named."""
+    evse = next((e for e in charger.hardware or [] if e["evse_id"] == evse_id), None)
+    connectors = (evse or {}).get("connectors") or [{}]
+    connector = next((c for c in connectors if c.get("connector_id") == connector_id), connectors[0])
+    tariff_id = (connector.get("tariff_ids") or [None])[0]
+    return await session.scalar(select(TariffRecord).where(
+        TariffRecord.cpo_party_id == cpo_party_id, TariffRecord.ocpi_id == tariff_id)) if tariff_id else None
+
+
+async def _use_reservation(session: AsyncSession, row: CpoSession, event: TransactionStarted, charger: Charger,
+                           command: OcpiCommand | None, granted: RealtimeAuthorization | None) -> CpoSession:
+    """Turn a RESERVATION session into the charging session of ``event`` (OCPI mod_sessions: the reservation
+    becomes ACTIVE when charging starts with its token), with a PUT: the EVSE, start and auth method change.
+
+    ``start_date_time`` becomes the charging start (mod_sessions: the moment the session went ACTIVE); the
+    reservation stays as the first charging period (RESERVATION_TIME, priced by the tariff's reservation
+    elements), and the CDR starts where the reservation did (mod_cdrs, CDR.start_date_time).
+    """
+    if command is not None and command.partner_id == row.partner_id:
+        row.auth_method = "COMMAND"
+        row.authorization_reference = command.request.get("authorization_reference") or row.authorization_reference
+    elif granted is not None and granted.partner_id == row.partner_id:
+        row.auth_method = "AUTH_REQUEST"
+        row.authorization_reference = granted.authorization_reference or row.authorization_reference
+    # Otherwise the charger let the reserved token in on the reservation itself: still the RESERVE_NOW's COMMAND.
+    tariff = await connector_tariff(session, charger, row.cpo_party_id, event.evse_id or 1, event.connector_id or 1)
+    if tariff is not None:
+        row.tariff_id, row.currency = tariff.ocpi_id, tariff.data["currency"]
+    row.transaction_pk, row.status, row.start_date_time = event.transaction_pk, "ACTIVE", event.at
+    row.evse_uid, row.connector_id = f"{charger.identity}-{event.evse_id or 1}", str(event.connector_id or 1)
+    row.meter_start_wh = event.meter_start_wh or 0.0
+    row.last_updated = max(row.last_updated, event.at)
+    reserved = reservation_period(row, event.at)
+    row.charging_periods = periods_json([reserved] if reserved else [])
+    partner = await session.get(Partner, row.partner_id)
+    if partner is not None:
+        outbox.enqueue(session, partner, "session_put", row.id, "sessions",
+                       {**session_snapshot(row), "charging_periods": row.charging_periods})
+    await session.commit()
+    return row
+
+
+async def leave_reservation(session: AsyncSession, row: CpoSession, status: str, *, command_id: int | None = None
+                            ) -> bool:
+    """Move a session out of RESERVATION, atomically: False when something else (its expiry, the charger's
+    report, the charging that uses it) got there first, so a reservation ends once, whoever notices. With
+    ``command_id``, only while that RESERVE_NOW is still the one in force: a replacing RESERVE_NOW (a later
+    expiry) committed since the caller looked is not ended by what was true of the one it replaced."""
+    where = [CpoSession.id == row.id, CpoSession.status == "RESERVATION"]
+    if command_id is not None:
+        where.append(CpoSession.reservation_command_id == command_id)
+    moved = await session.execute(update(CpoSession).where(*where)
+                                  .values(status=status).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        return False  # nothing changed: the caller's transaction goes on
+    row.status = status
+    return True
+
+
+def reservation_period(row: CpoSession, until: datetime) -> ChargingPeriod | None:
+    """The reservation part of a session that began as one, up to ``until`` (RESERVATION_TIME, hours)."""
+    if row.reserved_at is None or until <= row.reserved_at:
+        return None
+    delta = until - row.reserved_at
+    hours = (Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 1_000_000) / 3600
+    return ChargingPeriod(start_date_time=row.reserved_at, dimensions={CdrDimensionType.RESERVATION_TIME: hours},
+                          tariff_id=row.tariff_id)
+
+
+async def _start_command(session: AsyncSession, event: TransactionStarted, tenant_id: str) -> OcpiCommand | None:
+    """The START_SESSION that asked for this transaction: same charger (of this tenant) and token, in the last 15
+    minutes (OCPI mod_commands: the CPO SHALL NOT re-authorize a command's token at that charger in that window)."""
     since = event.at - timedelta(minutes=15)
     candidates = await session.scalars(select(OcpiCommand).where(
-        OcpiCommand.identity == event.identity, OcpiCommand.command == "START_SESSION",
+        OcpiCommand.tenant_id == tenant_id, OcpiCommand.identity == event.identity,
+        OcpiCommand.command == "START_SESSION",
         OcpiCommand.created_at >= min(since, utcnow() - timedelta(minutes=15))).order_by(OcpiCommand.id.desc()))
-    token = (event.id_token or "").upper()
     for command in candidates:
-        # 1.6 idTags are cut to 20 characters on the way to the charger.
-        if command.id_token and command.id_token.upper()[:len(token)] == token and command.result in (None, "ACCEPTED"):
+        if same_id_token(command.id_token, event.id_token) and command.result in (None, "ACCEPTED"):
             return command
     return None
 
 
-def _snapshot(row: CpoSession) -> dict[str, Any]:
-    """The Session fields that change, as they are now (laid over the Session when the push is sent)."""
-    snap: dict[str, Any] = {"status": row.status, "kwh": row.kwh, "last_updated": stamp(row.last_updated)}
+def session_snapshot(row: CpoSession) -> dict[str, Any]:
+    """The Session fields that change, as they are now (laid over the Session when the push is sent; a PATCH
+    carries only those it may change, a PUT all: a reservation's EVSE, start and auth method change once)."""
+    snap: dict[str, Any] = {"status": row.status, "kwh": row.kwh, "last_updated": stamp(row.last_updated),
+                            "start_date_time": stamp(row.start_date_time), "evse_uid": row.evse_uid,
+                            "connector_id": row.connector_id, "auth_method": row.auth_method}
     if row.end_date_time is not None:
         snap["end_date_time"] = stamp(row.end_date_time)
     if row.total_cost:
@@ -134,8 +200,8 @@ def _snapshot(row: CpoSession) -> dict[str, Any]:
     return snap
 
 
-async def _patch_session(session: AsyncSession, row: CpoSession, periods: list[dict[str, Any]], *,
-                         interval: float = 0.0, final: bool = False) -> None:
+async def patch_session(session: AsyncSession, row: CpoSession, periods: list[dict[str, Any]], *,
+                        interval: float = 0.0, final: bool = False) -> None:
     """Queue a Session PATCH with the new values and the charging periods the eMSP has not been sent yet.
 
     That is the throttle (setting ``ocpi_session_patch_interval``): a PATCH goes at most once per ``interval``
@@ -151,7 +217,7 @@ async def _patch_session(session: AsyncSession, row: CpoSession, periods: list[d
     waiting = next((p for p in reversed(pushes) if p.kind == "session_patch" and p.state == PushState.PENDING
                     and p.attempts == 0 and p.next_attempt_at > now + timedelta(seconds=0.5)), None)
     already = sum(len((p.snapshot or {}).get("charging_periods", [])) for p in pushes if p is not waiting)
-    snapshot = {**_snapshot(row), "charging_periods": periods[already:]}
+    snapshot = {**session_snapshot(row), "charging_periods": periods[already:]}
     if waiting is not None:
         waiting.snapshot = snapshot
         if final:
@@ -196,12 +262,12 @@ async def update_session(session: AsyncSession, event: MeterSampleReceived, *, p
         return None
     row.kwh, row.last_updated = kwh, max(row.last_updated, event.at)
     row.charging_periods, row.total_cost = periods, cost or row.total_cost
-    await _patch_session(session, row, closed, interval=patch_interval)
+    await patch_session(session, row, closed, interval=patch_interval)
     await session.commit()
     return row
 
 
-async def _tariff_of(session: AsyncSession, row: CpoSession) -> tuple[TariffRecord | None, Any]:
+async def tariff_of(session: AsyncSession, row: CpoSession) -> tuple[TariffRecord | None, Any]:
     """The session's tariff row and its priceable form (the tariff valid at session start)."""
     if not row.tariff_id:
         return None, None
@@ -215,30 +281,27 @@ async def _tariff_of(session: AsyncSession, row: CpoSession) -> tuple[TariffReco
                                          "last_updated": stamp(tariff_row.last_updated)}, "2.3.0")
 
 
-def _wire(periods: list) -> list[dict[str, Any]]:
-    return [{"start_date_time": stamp(p.start_date_time), **({"tariff_id": p.tariff_id} if p.tariff_id else {}),
-             "dimensions": [{"type": d.value, "volume": float(v.quantize(_FOUR))} for d, v in p.dimensions.items()]}
-            for p in periods]
-
-
 async def _running_periods(session: AsyncSession, row: CpoSession, tx: CsmsTransaction | None
                            ) -> tuple[list[dict[str, Any]], dict[str, float] | None]:
     """The session's charging periods so far (the last one open) and its running total cost."""
     if tx is None:
         return list(row.charging_periods or []), row.total_cost
+    reserved = reservation_period(row, row.start_date_time)
+    head = [reserved] if reserved is not None else []  # a session that began as a reservation
     samples = await _samples(session, tx)
     if len(samples) < 2:
-        return [], row.total_cost
-    _, tariff = await _tariff_of(session, row)
+        return periods_json(head), row.total_cost
+    _, tariff = await tariff_of(session, row)
     zone = ZoneInfo(row.time_zone)
-    periods = charging_periods_from_samples(samples, tariff, zone, tariff_id=row.tariff_id)
+    periods = head + charging_periods_from_samples(samples, tariff, zone, tariff_id=row.tariff_id)
     cost = None
     if tariff is not None:
         try:
-            cost = _price(price_session(tariff, zone, periods, row.start_date_time, samples[-1].timestamp).total_cost)
+            cost = price_json(price_session(tariff, zone, periods, row.reserved_at or row.start_date_time,
+                                            samples[-1].timestamp).total_cost)
         except ValueError:  # samples from before the session's start (an offline replay): no running cost
             cost = None
-    return _wire(periods), cost
+    return periods_json(periods), cost
 
 
 async def _samples(session: AsyncSession, tx: CsmsTransaction) -> list[MeterSample]:
@@ -272,14 +335,15 @@ async def _samples(session: AsyncSession, tx: CsmsTransaction) -> list[MeterSamp
     return await limit_changes.with_limits(session, tx.id, [deduplicated[t] for t in sorted(deduplicated)])
 
 
-async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple[CpoSession, CpoCdr] | None:
-    """Complete a session and make its CDR (once: a replayed end changes nothing)."""
+async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple[CpoSession, CpoCdr | None] | None:
+    """Complete a session and make its CDR (once: a replayed end changes nothing; none when its location was
+    deleted meanwhile)."""
     row = await _by_transaction(session, event.transaction_pk)
     if row is None or row.status != "ACTIVE":
         return None
     tx = await session.get(CsmsTransaction, event.transaction_pk)
     party = await session.get(CpoParty, row.cpo_party_id)
-    tariff_row, tariff = await _tariff_of(session, row)
+    tariff_row, tariff = await tariff_of(session, row)
     zone = ZoneInfo(row.time_zone)
     samples = await _samples(session, tx)
     end = tx.stopped_at or event.at
@@ -287,61 +351,17 @@ async def close_session(session: AsyncSession, event: TransactionEnded) -> tuple
     row.kwh = round(max(row.kwh, ((tx.meter_stop_wh or tx.meter_last_wh or 0.0) - row.meter_start_wh) / 1000), 4)
     row.last_updated = max(row.last_updated, end)
     periods = charging_periods_from_samples(samples, tariff, zone, tariff_id=row.tariff_id) if len(samples) > 1 else []
-    wire_periods = _wire(periods)
+    reserved = reservation_period(row, row.start_date_time)
+    if reserved is not None:  # the reservation before the charging: its own period, and the CDR starts there
+        periods.insert(0, reserved)
+    wire_periods = periods_json(periods)
     row.charging_periods = wire_periods
-    location = await session.scalar(select(Location).where(Location.cpo_party_id == row.cpo_party_id,
-                                                           Location.ocpi_id == row.location_id))
-    charger = await session.scalar(select(Charger).where(Charger.identity == tx.identity))
-    connector = next((c for e in charger.hardware or [] if e["evse_id"] == (tx.evse_id or 1)
-                      for c in e["connectors"] if str(c["connector_id"]) == row.connector_id), {})
-    breakdown: dict[str, Any] = {"tariff": None, "periods": []}
-    totals: dict[str, Any] = {"total_cost": {"excl_vat": 0.0, "incl_vat": 0.0}, "total_energy": row.kwh,
-                              "total_time": round((end - row.start_date_time).total_seconds() / 3600, 4)}
-    if tariff is not None and periods:
-        costs = price_session(tariff, zone, periods, row.start_date_time, end)
-        totals = {"total_cost": _price(costs.total_cost), "total_fixed_cost": _price(costs.total_fixed_cost),
-                  "total_energy": float(costs.total_energy.quantize(_FOUR)),
-                  "total_energy_cost": _price(costs.total_energy_cost),
-                  "total_time": float(costs.total_time.quantize(_FOUR)), "total_time_cost": _price(costs.total_time_cost),
-                  "total_parking_time": float(costs.total_parking_time.quantize(_FOUR)),
-                  "total_parking_cost": _price(costs.total_parking_cost)}
-        breakdown = {"tariff": {"ocpi_id": tariff_row.ocpi_id, "data": tariff_row.data,
-                                "last_updated": stamp(tariff_row.last_updated)},
-                     "periods": [{"start_date_time": stamp(p.start_date_time), "cost": _price(p.cost),
-                                  "components": [{"type": c.dimension.value, "category": c.category.value,
-                                                  "volume": float(c.quantity.quantize(_FOUR)),
-                                                  "billed_volume": float(c.billed_quantity.quantize(_FOUR)),
-                                                  "price": float(c.price), "cost": _price(c.cost)}
-                                                 for c in p.components]} for p in costs.periods],
-                     "notices": list(costs.notices)}
-        row.total_cost = totals["total_cost"]
-    cdr = CpoCdr(id=new_id(), tenant_id=row.tenant_id, cpo_party_id=row.cpo_party_id, partner_id=row.partner_id,
-                 session_id=row.id, breakdown=breakdown, last_updated=utcnow())
-    cdr.data = {
-        "country_code": party.country_code, "party_id": party.party_id, "id": cdr.id,
-        "start_date_time": stamp(row.start_date_time), "end_date_time": stamp(end), "session_id": row.id,
-        "cdr_token": row.cdr_token, "auth_method": row.auth_method,
-        **({"authorization_reference": row.authorization_reference} if row.authorization_reference else {}),
-        "cdr_location": {
-            "id": location.ocpi_id, "name": location.name[:255], "address": location.address[:45],
-            "city": location.city[:45], "postal_code": (location.postal_code or "")[:10] or None,
-            "country": location.country, "coordinates": {"latitude": location.latitude,
-                                                         "longitude": location.longitude},
-            "evse_uid": row.evse_uid,
-            "evse_id": emi3_evse_id(party.country_code, party.party_id, tx.identity, tx.evse_id or 1),
-            "connector_id": row.connector_id,
-            "connector_standard": connector.get("standard", "IEC_62196_T2"),
-            "connector_format": connector.get("format", "SOCKET"),
-            "connector_power_type": connector.get("power_type", "AC_3_PHASE")},
-        "currency": row.currency, "charging_periods": wire_periods or [
-            {"start_date_time": stamp(row.start_date_time), "dimensions": [{"type": "ENERGY", "volume": row.kwh}]}],
-        **totals, "last_updated": stamp(cdr.last_updated),
-    }
-    cdr.data["cdr_location"] = {k: v for k, v in cdr.data["cdr_location"].items() if v is not None}
-    session.add(cdr)
-    await _patch_session(session, row, wire_periods, final=True)
+    cdr, _ = await make_cdr(session, row, party, periods=periods, start=row.reserved_at or row.start_date_time,
+                            end=end, identity=tx.identity, evse_id=tx.evse_id or 1, zone=zone, tariff_row=tariff_row,
+                            tariff=tariff)
+    await patch_session(session, row, wire_periods, final=True)
     partner = await session.get(Partner, row.partner_id)
-    if partner is not None:  # after the session's own pushes (outbox.order_key)
+    if partner is not None and cdr is not None:  # after the session's own pushes (outbox.order_key)
         outbox.enqueue(session, partner, "cdr_post", cdr.id, "cdrs", {"session_id": row.id})
     await session.commit()
     return row, cdr

@@ -9,14 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import OcpiToken, Partner
+from ..db.models import OcpiToken, Partner, PartnerState
 from .errors import Conflict
 
-__all__ = ["find_token", "store_token", "find_token_by_uid"]
+__all__ = ["find_token", "store_token", "find_token_by_uid", "PRESET_VERSION"]
+
+# OcpiToken.version of a bundle's test card (``domain.preset_tokens``); a pushed token has its push's OCPI version.
+PRESET_VERSION = "preset"
 
 
 async def find_token(session: AsyncSession, partner_id: str, country_code: str, party_id: str, uid: str,
@@ -26,12 +29,18 @@ async def find_token(session: AsyncSession, partner_id: str, country_code: str, 
         OcpiToken.party_id == party_id.upper(), OcpiToken.uid == uid.upper(), OcpiToken.type == token_type))
 
 
-async def find_token_by_uid(session: AsyncSession, tenant_id: str, uid: str) -> tuple[OcpiToken, Partner] | None:
-    """Find a pushed token by the uid a charger read (the CSMS knows no party): the newest push wins."""
+async def find_token_by_uid(session: AsyncSession, tenant_id: str, uid: str, cpo_party_id: str | None = None
+                            ) -> tuple[OcpiToken, Partner] | None:
+    """Find a token by the uid a charger read (the CSMS knows no party). When several eMSPs hold one: a partner
+    of the charger's CPO party (``cpo_party_id``) first, then a registered one, then a token an eMSP pushed before
+    a bundle's test card (``domain.preset_tokens``), then the newest."""
+    order = [case((Partner.state == PartnerState.REGISTERED, 0), else_=1),
+             case((OcpiToken.version == PRESET_VERSION, 1), else_=0), OcpiToken.last_updated.desc()]
+    if cpo_party_id is not None:
+        order.insert(0, case((Partner.cpo_party_id == cpo_party_id, 0), else_=1))
     row = (await session.execute(
         select(OcpiToken, Partner).join(Partner, Partner.id == OcpiToken.partner_id)
-        .where(OcpiToken.tenant_id == tenant_id, OcpiToken.uid == uid.upper())
-        .order_by(OcpiToken.last_updated.desc()))).first()
+        .where(OcpiToken.tenant_id == tenant_id, OcpiToken.uid == uid.upper()).order_by(*order).limit(1))).first()
     return (row[0], row[1]) if row else None
 
 

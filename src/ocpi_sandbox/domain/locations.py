@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.models import Charger, CpoParty, Location
 from . import outbox
 from .errors import Conflict, InvalidInput, NotFound
+from .reservations import remove_reservations
 
 __all__ = ["create_location", "list_locations", "count_locations", "get_location", "update_location",
            "delete_location", "location_chargers", "EDITABLE"]
@@ -104,6 +105,10 @@ async def update_location(session: AsyncSession, tenant_id: str, location_id: st
 
 async def delete_location(session: AsyncSession, tenant_id: str, location_id: str) -> None:
     location = await get_location(session, tenant_id, location_id)
+    identities = list(await session.scalars(select(Charger.identity).where(Charger.location_id == location.id)))
+    # Its chargers go with it, and the reservations held there end (removed by the CPO).
+    await remove_reservations(session, tenant_id, identities=identities, location=location,
+                              why=f"location {location.ocpi_id} was deleted")
     await session.delete(location)
     await session.commit()
 

@@ -22,7 +22,7 @@ from .catalog import Catalog, CatalogLookupError
 from .chargers import catalog as default_catalog
 from .tariffs import TariffFormatError, tariff_from_ocpi
 
-__all__ = ["Preset", "PresetCpo", "PresetTariff", "PresetLocation", "PresetChargers", "PresetToken",
+__all__ = ["Preset", "PresetCpo", "PresetTariff", "PresetLocation", "PresetChargers", "PresetToken", "PresetEmsp",
            "PresetError", "PresetNotFound", "load_preset", "list_presets", "parse_preset", "preset_summary",
            "expanded_locations"]
 
@@ -102,12 +102,26 @@ class PresetLocation(_Entry, kw_only=True):
 
 
 class PresetToken(_Entry, kw_only=True):
-    """A card to try against the bundle (the eMSP pushes it; a user swipes it at a simulated charger)."""
+    """A card to try against the bundle: a bundle keeps it as a token of the eMSP that registers with it
+    (``domain.preset_tokens``), so a user swipes it at a simulated charger without pushing it first."""
 
     uid: Annotated[str, msgspec.Meta(pattern=r"^[\x21-\x7E]{1,36}$")]
     type: Literal["RFID", "APP_USER", "AD_HOC_USER", "OTHER"] = "RFID"
     whitelist: Literal["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"] = "ALLOWED"
     note: str | None = None
+    valid: bool = True
+    # OCPI Token fields; contract_id defaults to "<cc>-<pid>-C<uid>" of the issuing test eMSP.
+    contract_id: Annotated[str, msgspec.Meta(pattern=r"^[\x21-\x7E]{1,36}$")] | None = None
+    visual_number: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    group_id: Annotated[str, msgspec.Meta(pattern=r"^[\x21-\x7E]{1,36}$")] | None = None
+
+
+class PresetEmsp(_Entry, kw_only=True):
+    """The placeholder eMSP party that issues a preset's test cards (their Token country_code, party_id, issuer)."""
+
+    country_code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+    party_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{3}$")] = "TST"
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "Sandbox test cards"
 
 
 class Preset(_Entry, kw_only=True):
@@ -118,6 +132,10 @@ class Preset(_Entry, kw_only=True):
     tariffs: list[PresetTariff] = []
     locations: Annotated[list[PresetLocation], msgspec.Meta(min_length=1)]
     tokens: list[PresetToken] = []
+    test_emsp: PresetEmsp | None = None  # who issues ``tokens``; by default <the CPO's country_code>*TST
+
+    def issuer_of_test_tokens(self) -> PresetEmsp:
+        return self.test_emsp or PresetEmsp(country_code=self.cpo.country_code)
 
 
 class PresetError(ValueError):
@@ -142,6 +160,9 @@ def _problems(preset: Preset, catalog: Catalog) -> list[str]:
             tariff_from_ocpi(full, "2.3.0")
         except TariffFormatError as exc:
             problems.append(f"tariffs[{i}] ({tariff.id}): {exc}")
+    cards = [(t.uid.upper(), t.type) for t in preset.tokens]
+    if len(set(cards)) != len(cards):
+        problems.append("tokens: each uid (case-insensitively) may appear once per type")
     location_ids = [loc.id.upper() for loc in preset.locations]
     if len(set(location_ids)) != len(location_ids):
         problems.append("locations: ids must be unique (case-insensitively)")

@@ -1,7 +1,8 @@
 """Provision a bundle from a preset, as a job: ``POST /api/bundles``.
 
 Steps, in the order they depend on each other (``domain.bundles.plan_bundle``): the CPO party, its tariffs,
-its locations, one step per charger, and the token A. Each step recognises what it already made (ids and
+its locations, one step per charger, the token A, and the preset's test cards (tokens of the eMSP that token A
+registers). Each step recognises what it already made (ids and
 identities were fixed when the bundle was requested), so a rerun after a crash or a restart goes on where it
 stopped. A charger step is done once its simulator is connected and booted on the embedded CSMS (as for bulk
 charger jobs), so a READY bundle is live. The READY job names the bundle in its ``result``.
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import Bundle, Charger, Job
 from ..domain import bundles as bundle_service
+from ..domain import preset_tokens
 from ..domain.errors import Conflict, DomainError, NotFound
 from .charger_jobs import BootWatch, ChargerSimulators, charger_record, waits_for_boot
 from .kind import JobKind, JobView, Outcome, Step
@@ -78,6 +80,9 @@ class ProvisionBundle(JobKind):
                         await bundle_service.provision_location(session, bundle, locations[step.params["index"]]))
                 elif kind == "registration":
                     outcomes[step.seq] = Outcome.done(await bundle_service.provision_registration(session, bundle))
+                elif kind == "test_tokens":
+                    outcomes[step.seq] = Outcome.done(
+                        await preset_tokens.provision_test_tokens(session, bundle, preset))
                 else:
                     outcomes[step.seq] = await self._charger(session, bundle, locations, step, taken)
                 await session.flush()  # the next step may look for this one's rows

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Charger
 from ..domain import location_view
+from ..domain.reservations import remove_reservations
 from .charger_jobs import ChargerSimulators, select_chargers
 from .kind import JobKind, JobView, Outcome, Step
 from .records import Plan
@@ -40,9 +41,12 @@ class DeleteChargers(JobKind):
     async def run(self, session: AsyncSession, job: JobView, steps: list[Step]) -> dict[int, Outcome]:
         ids = [s.params["charger_id"] for s in steps]
         # OCPI has no EVSE delete: registered eMSPs get status REMOVED, queued in this same transaction.
-        for charger in (await session.scalars(select(Charger).where(Charger.id.in_(ids),
-                                                                    Charger.tenant_id == job.tenant_id))).all():
+        chargers = (await session.scalars(select(Charger).where(Charger.id.in_(ids),
+                                                                Charger.tenant_id == job.tenant_id))).all()
+        for charger in chargers:
             await location_view.announce_removed_evses(session, charger)
+        await remove_reservations(session, job.tenant_id, identities=[c.identity for c in chargers],
+                                  why="its charger was deleted")
         await session.execute(delete(Charger).where(Charger.id.in_(ids), Charger.tenant_id == job.tenant_id))
         result: dict[int, Outcome] = {}
         for step in steps:

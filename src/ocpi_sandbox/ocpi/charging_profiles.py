@@ -6,14 +6,19 @@
 - PUT: the OCPI ChargingProfile becomes the transaction's TxProfile (Absolute with ``start_date_time``, else
   Relative to the start of charging), id ``ocpi_profile_id`` of the EVSE, stack level 1 -> ChargingProfileResult;
 - DELETE: ClearChargingProfile of that id -> ClearProfileResult.
+
+The CPO may answer "too frequent requests" with TOO_OFTEN (mod_charging_profiles, ChargingProfileResponseType):
+``too_often`` is that rule for PUT and DELETE (see ``ChargingProfileRunner.too_often``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import OcpiChargingProfile, Partner, utcnow
@@ -23,13 +28,20 @@ from ..domain.errors import DomainError
 from ..domain.power_limits import ocpi_profile_id
 from .client import OcpiCallError, OcpiClient
 
-__all__ = ["ChargingProfileRunner", "tx_profile", "OCPI_STACK_LEVEL"]
+__all__ = ["ChargingProfileRunner", "tx_profile", "OCPI_STACK_LEVEL", "RESULT_TIMEOUT"]
 
 log = logging.getLogger(__name__)
 
 # Above a session power limit set in the management API at its default level 0, below nothing else: an eMSP's
 # profile replaces the CPO's default for the session, while station limits (ChargingStationMaxProfile) still cap.
 OCPI_STACK_LEVEL = 1
+# Seconds the eMSP is told to wait for a result (ChargingProfileResponse.timeout).
+RESULT_TIMEOUT = 30
+# How long a request without a result may still be being carried out: a PUT or DELETE makes two OCPP calls
+# (SetChargingProfile or ClearChargingProfile, then GetCompositeSchedule for the new limit), each waiting up to
+# the CSMS's response timeout (30 s by default). Older, it was lost (the sandbox restarted under it): it stops
+# blocking new ones.
+IN_FLIGHT_LIMIT = timedelta(seconds=2 * RESULT_TIMEOUT)
 _RESULTS = {"Accepted": "ACCEPTED", "Rejected": "REJECTED", "Unknown": "UNKNOWN"}
 
 
@@ -53,11 +65,26 @@ def tx_profile(charging_profile: dict[str, Any], *, profile_id: int, transaction
 
 class ChargingProfileRunner:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: OcpiClient,
-                 operations: ChargerOperations) -> None:
+                 operations: ChargerOperations, *, min_interval: float = 0.0) -> None:
         self._sessions = sessions
         self._client = client
         self._operations = operations
         self._tasks: set[asyncio.Task[None]] = set()
+        self.min_interval = min_interval  # setting ocpi_charging_profile_min_interval
+
+    async def too_often(self, session: AsyncSession, session_id: str) -> bool:
+        """Whether a PUT or DELETE for ``session_id`` now is too frequent (answered TOO_OFTEN): the session's
+        previous PUT or DELETE is still being carried out (no result yet, within ``IN_FLIGHT_LIMIT``), or arrived
+        less than ``min_interval`` seconds ago. Two profiles racing to the charger would leave the eMSP unable to
+        tell which one holds; GET only reads, so it is never too often."""
+        now = utcnow()
+        previous = await session.scalar(select(OcpiChargingProfile).where(
+            OcpiChargingProfile.session_id == session_id, OcpiChargingProfile.method.in_(("PUT", "DELETE")))
+            .order_by(OcpiChargingProfile.id.desc()).limit(1))
+        if previous is None:
+            return False
+        in_flight = previous.result is None and now - previous.created_at < IN_FLIGHT_LIMIT
+        return in_flight or now - previous.created_at < timedelta(seconds=self.min_interval)
 
     def submit(self, request_id: int, correlation_id: str | None) -> None:
         task = asyncio.create_task(self._run(request_id, correlation_id))

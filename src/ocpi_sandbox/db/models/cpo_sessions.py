@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UtcDateTime, new_id, utcnow
@@ -20,14 +20,22 @@ class CpoSession(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     cpo_party_id: Mapped[str] = mapped_column(ForeignKey("cpo_parties.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("ocpi_partners.id", ondelete="CASCADE"), index=True)
-    transaction_pk: Mapped[str] = mapped_column(ForeignKey("csms_transactions.id", ondelete="CASCADE"))
+    # The CSMS transaction; None while the session is a reservation no charging has used yet.
+    transaction_pk: Mapped[str | None] = mapped_column(ForeignKey("csms_transactions.id", ondelete="CASCADE"),
+                                                       default=None)
+    # A session that began as a reservation (OCPI mod_sessions, status RESERVATION): the RESERVE_NOW in force
+    # (the latest, when one replaced another) and when the EVSE was reserved, the start of the CDR.
+    reservation_command_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("ocpi_commands.id", ondelete="SET NULL"), default=None, index=True)
+    reserved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     location_id: Mapped[str] = mapped_column(String(36))       # OCPI Location.id
     evse_uid: Mapped[str] = mapped_column(String(36))
     connector_id: Mapped[str] = mapped_column(String(36))
     cdr_token: Mapped[dict] = mapped_column(JSON)              # OCPI CdrToken
     auth_method: Mapped[str] = mapped_column(String(16))       # AUTH_REQUEST, COMMAND, WHITELIST
     authorization_reference: Mapped[str | None] = mapped_column(String(36), default=None)
-    status: Mapped[str] = mapped_column(String(16))            # ACTIVE, COMPLETED, INVALID, PENDING, RESERVATION
+    # ACTIVE, COMPLETED, INVALID, PENDING, RESERVATION; indexed for the few sessions in force among the many ended.
+    status: Mapped[str] = mapped_column(String(16), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     tariff_id: Mapped[str | None] = mapped_column(String(36), default=None)
     time_zone: Mapped[str] = mapped_column(String(64))

@@ -29,7 +29,8 @@ class OcpiToken(Base):
     type: Mapped[str] = mapped_column(String(20))
     valid: Mapped[bool] = mapped_column()
     whitelist: Mapped[str] = mapped_column(String(16))
-    version: Mapped[str] = mapped_column(String(8))  # the OCPI version the last push used
+    # The OCPI version the last push used, or "preset" for a bundle's test card (domain.preset_tokens).
+    version: Mapped[str] = mapped_column(String(8))
     data: Mapped[dict] = mapped_column(JSON)
     last_updated: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -2,8 +2,9 @@
 
 ``GET {url}/{session_id}?duration=&response_url=``, ``PUT {url}/{session_id}`` (SetChargingProfile) and
 ``DELETE {url}/{session_id}?response_url=`` answer at once with a ChargingProfileResponse -- ACCEPTED with a
-timeout, UNKNOWN_SESSION for a session that is not the caller's, REJECTED for one that has ended -- and the
-result (ActiveChargingProfileResult, ChargingProfileResult, ClearProfileResult) follows at the response_url.
+timeout, UNKNOWN_SESSION for a session that is not the caller's, REJECTED for one that has ended, TOO_OFTEN for a
+PUT or DELETE while the session's previous one is being carried out -- and the result (ActiveChargingProfileResult,
+ChargingProfileResult, ClearProfileResult) follows at the response_url.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...db.models import CpoSession, OcpiChargingProfile
 from ..caller import OcpiCaller
-from ..charging_profiles import ChargingProfileRunner
+from ..charging_profiles import RESULT_TIMEOUT, ChargingProfileRunner
 from ..envelope import OcpiResponse, ocpi_response
 from ..errors import OcpiError
 from ..middleware import correlation_id_of
@@ -26,12 +27,11 @@ from ..v230 import chargingprofiles as cp230
 
 __all__ = ["ChargingProfilesController"]
 
-TIMEOUT = 30  # seconds the eMSP may wait for the asynchronous result
 _TYPES = {"2.2.1": cp221, "2.3.0": cp230}
 
 
 def _answer(result: str) -> Response[OcpiResponse[Any]]:
-    return ocpi_response({"result": result, "timeout": TIMEOUT})
+    return ocpi_response({"result": result, "timeout": RESULT_TIMEOUT})
 
 
 def _response_url(request: Request) -> str:
@@ -46,13 +46,17 @@ def _response_url(request: Request) -> str:
 async def _accept(request: Request, caller: OcpiCaller, db_session: AsyncSession, runner: ChargingProfileRunner,
                   session_id: str, method: str, body: dict[str, Any], response_url: str
                   ) -> Response[OcpiResponse[Any]]:
-    row = await db_session.get(CpoSession, session_id)
+    # Locked (PostgreSQL; SQLite's BEGIN IMMEDIATE serializes anyway): two PUTs at once cannot both pass TOO_OFTEN.
+    row = await db_session.get(CpoSession, session_id, with_for_update=True)
     if row is None or row.partner_id != caller.partner.id:
         await db_session.commit()
         return _answer("UNKNOWN_SESSION")
     if row.status != "ACTIVE":
         await db_session.commit()
         return _answer("REJECTED")  # profiles limit ongoing sessions only
+    if method != "GET" and await runner.too_often(db_session, row.id):
+        await db_session.commit()
+        return _answer("TOO_OFTEN")  # a valid answer (envelope 1000), not an error: the eMSP retries later
     version = request.route_handler.opt["ocpi_version"]
     record = OcpiChargingProfile(tenant_id=caller.partner.tenant_id, partner_id=caller.partner.id,
                                  session_id=row.id, method=method, version=version, request=body,

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...db.models import Charger, CpoSession, CsmsTransaction, Location, OcpiCommand, utcnow
+from ...domain.held_reservations import held_for, reservation_expiry, reservation_number
 from ..caller import OcpiCaller
 from ..commands import CommandRunner
 from ..envelope import OcpiResponse, ocpi_response
@@ -27,14 +28,6 @@ from ..v221 import commands as c221
 from ..v230 import commands as c230
 
 __all__ = ["CommandsController"]
-
-
-def _expiry(reservation: OcpiCommand) -> datetime | None:
-    raw = reservation.request.get("expiry_date")
-    if not raw:
-        return None
-    value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _stamp(value: datetime) -> str:
@@ -103,39 +96,44 @@ class CommandsController(Controller):
                     return _answer("REJECTED", f"expiry_date {_stamp(expiry)} has passed; reserve "
                                                "until a time in the future (UTC)")
                 # The same reservation_id at the same location replaces the reservation (mod_commands,
-                # ReserveNow): the charger gets the same reservation number, so it replaces it too.
-                earlier = await db_session.scalar(select(OcpiCommand).where(
-                    OcpiCommand.partner_id == caller.partner.id, OcpiCommand.command == "RESERVE_NOW",
-                    OcpiCommand.emsp_reservation_id == body.reservation_id,
-                    OcpiCommand.result.in_(("ACCEPTED",))).order_by(OcpiCommand.id.desc()))
-                if earlier is not None and earlier.identity == charger.identity and \
-                        (_expiry(earlier) or utcnow()) > utcnow():
-                    row.request = {**row.request, "_reservation_number": earlier.request.get(
-                        "_reservation_number", earlier.id)}
+                # ReserveNow). On the same charger it gets the same reservation number, so the charger replaces
+                # it too; on another charger a new one (the old charger's is cancelled once this one holds).
+                earlier = await held_for(db_session, caller.partner.id, body.reservation_id)
+                if earlier is not None and earlier[1].identity == charger.identity and \
+                        earlier[0].location_id.upper() == location.ocpi_id.upper() and \
+                        (reservation_expiry(earlier[1]) or utcnow()) > utcnow():
+                    row.request = {**row.request, "_reservation_number": reservation_number(earlier[1])}
         elif command == "STOP_SESSION":
             cpo_session = await db_session.scalar(select(CpoSession).where(  # a CiString: any case
                 func.lower(CpoSession.id) == body.session_id.lower()))
             if cpo_session is None or cpo_session.partner_id != caller.partner.id:
                 return _answer("UNKNOWN_SESSION", f"no session {body.session_id} of yours")
-            tx = await db_session.get(CsmsTransaction, cpo_session.transaction_pk)
+            tx = await db_session.get(CsmsTransaction, cpo_session.transaction_pk) if cpo_session.transaction_pk \
+                else None
             if cpo_session.status != "ACTIVE" or tx is None:
-                return _answer("REJECTED", f"session {body.session_id} is {cpo_session.status}, not ACTIVE")
+                hint = "; end a reservation with CANCEL_RESERVATION" if cpo_session.status == "RESERVATION" else ""
+                return _answer("REJECTED", f"session {body.session_id} is {cpo_session.status}, not ACTIVE{hint}")
             row.identity, row.evse_id = tx.identity, tx.evse_id
             row.request = {**row.request, "_transaction_id": tx.transaction_id}
         else:  # CANCEL_RESERVATION
-            reservation = await db_session.scalar(select(OcpiCommand).where(
+            # The reservation in force (its RESERVATION session), whatever became of RESERVE_NOWs that tried to
+            # replace it since; else one the charger is still being asked for.
+            held = await held_for(db_session, caller.partner.id, body.reservation_id)
+            reservation = held[1] if held is not None else await db_session.scalar(select(OcpiCommand).where(
                 OcpiCommand.partner_id == caller.partner.id, OcpiCommand.command == "RESERVE_NOW",
                 OcpiCommand.emsp_reservation_id == body.reservation_id).order_by(OcpiCommand.id.desc()))
-            if reservation is None or reservation.result not in (None, "ACCEPTED"):
-                return _answer("REJECTED", f"no reservation {body.reservation_id} of yours"
-                               + ("" if reservation is None else f" in force (it was {reservation.result})"))
-            expiry = _expiry(reservation)
+            if reservation is None:
+                return _answer("REJECTED", f"no reservation {body.reservation_id} of yours")
+            expiry = reservation_expiry(reservation)
             if expiry is not None and expiry <= utcnow():
                 # Reservations expire (OCPI ReserveNow.expiry_date): the charger has let it go already.
                 return _answer("REJECTED", f"reservation {body.reservation_id} expired at {_stamp(expiry)}")
+            if held is None and reservation.result is not None:
+                return _answer("REJECTED", f"no reservation {body.reservation_id} of yours in force (" + (
+                    "it has ended: used, cancelled or removed)" if reservation.result == "ACCEPTED"
+                    else f"it was {reservation.result})"))
             row.identity, row.evse_id = reservation.identity, reservation.evse_id
-            row.request = {**row.request, "_reservation_number": reservation.request.get("_reservation_number",
-                                                                                          reservation.id)}
+            row.request = {**row.request, "_reservation_number": reservation_number(reservation)}
         db_session.add(row)
         await db_session.commit()
         command_runner.submit(row.id, correlation_id_of(request.scope))

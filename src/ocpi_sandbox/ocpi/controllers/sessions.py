@@ -69,8 +69,11 @@ class SessionsController(Controller):
         row = await db_session.scalar(select(CpoSession).where(func.lower(CpoSession.id) == session_id.lower()))
         if row is None or row.partner_id != caller.partner.id:
             raise OcpiError.not_found(f"no session {session_id} of yours")
-        tx = await db_session.get(CsmsTransaction, row.transaction_pk)
-        charger = await db_session.scalar(select(Charger).where(Charger.identity == tx.identity)) if tx else None
+        tx = await db_session.get(CsmsTransaction, row.transaction_pk) if row.transaction_pk else None
+        # A reservation has no transaction yet: its EVSE names the charger (evse_uid is "<identity>-<EVSE id>").
+        identity = tx.identity if tx is not None else row.evse_uid.rsplit("-", 1)[0]
+        charger = await db_session.scalar(select(Charger).where(Charger.identity == identity,
+                                                                Charger.tenant_id == row.tenant_id))
         evse = next((e for e in (charger.hardware if charger else []) or []
                      if f"{charger.identity}-{e['evse_id']}" == row.evse_uid), None)
         if evse is None or "CHARGING_PREFERENCES_CAPABLE" not in (evse.get("capabilities") or []):
