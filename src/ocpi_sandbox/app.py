@@ -22,7 +22,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import __version__
+from . import __version__, heap
 from .api.auth import provide_principal, provide_tenant_id
 from .api.bulk_chargers import BulkChargersController
 from .api.errors import api_exception_handler
@@ -257,6 +257,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
                           kwargs={"changed_only": True}, max_instances=1)
         scheduler.add_job(charger_fleet.save, "interval", seconds=60, id="save-charger-state", coalesce=True)
         scheduler.add_job(job_runner.sweep, "interval", seconds=5, id="claim-jobs", coalesce=True)
+        heap.tune_collector()
+        scheduler.add_job(heap.freeze_survivors, "interval", seconds=60, id="freeze-survivors", coalesce=True)
+        scheduler.add_job(heap.collect_everything, "interval", hours=1, id="collect-everything", coalesce=True)
         # Reservations end at their expiry_date even when the charger is offline or says nothing (1.6).
         scheduler.add_job(command_runner.expire_due, "interval", seconds=10, id="expire-reservations", coalesce=True,
                           max_instances=1)
