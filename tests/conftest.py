@@ -76,6 +76,17 @@ async def database_url(request, tmp_path) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture
+async def sessions(database_url):  # noqa: ANN201 - async_sessionmaker
+    """A session factory on a migrated fresh database, on each backend."""
+    from ocpi_sandbox.db.migrate import migrate
+
+    engine = create_engine(database_url)
+    await migrate(engine)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
 def free_socket() -> socket.socket:
     """Bind a loopback socket on a free port and hand it to the server, so no other process can take the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

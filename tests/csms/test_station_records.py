@@ -6,21 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 
 from ocpi_sandbox.csms.station_records import StationRecords
-from ocpi_sandbox.db.engine import create_engine, create_session_factory
-from ocpi_sandbox.db.migrate import migrate
 from ocpi_sandbox.db.models import CsmsConnector, CsmsStation
-
-
-@pytest.fixture
-async def sessions(database_url):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def _boot(records: StationRecords, identity: str) -> list[bool]:

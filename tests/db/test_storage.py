@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ocpi_sandbox.db.engine import create_engine, create_session_factory
+from ocpi_sandbox.db.engine import create_engine
 from ocpi_sandbox.db.migrate import migrate
 from ocpi_sandbox.db.models import Base, OcpiExchange, PartnerState
 from ocpi_sandbox.domain import parties as party_service
@@ -19,14 +19,6 @@ from ocpi_sandbox.domain import tenants as tenant_service
 from ocpi_sandbox.domain.errors import Conflict
 from tests.conftest import run_sandbox, serve_app
 from tests.peers.emsp import FakeEmsp
-
-
-@pytest.fixture
-async def sessions(database_url):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def test_migrations_reach_exactly_the_models(database_url):
