@@ -44,30 +44,9 @@ async def test_emsp_sets_reads_and_clears_the_profile_of_its_session(sandbox: Sa
         details = (await reg.client.get(f"/ocpi/{ocpi_version}")).json()["data"]["endpoints"]
         assert {"identifier": "chargingprofiles", "role": "RECEIVER",
                 "url": f"{sandbox.base_url}/ocpi/{ocpi_version}/chargingprofiles"} in details
-        site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": reg.party["id"]})).json()
-        identity = f"CP-{ocpp_version}"
-        created = await sandbox.api.post("/api/chargers", json={
-            "location_id": site["id"], "brand_slug": "northgrid", "model_slug": "nordwall-22",
-            "ocpp_version": ocpp_version, "identity": identity,
-            "configuration": {**FAST_METER[ocpp_version], **WATTS_ONLY[ocpp_version]}})
-        assert created.status_code == 201, created.text
-        charger = created.json()
-
-        async def booted():
-            state = (await sandbox.api.get(f"/api/chargers/{charger['id']}")).json()["state"]
-            return state["connected"] and state["boot_status"] == "Accepted"
-
-        await eventually(booted, 60)
-        start = await reg.client.post(reg.url("commands/START_SESSION"), json={
-            "response_url": reg.emsp.response_url("start"), "token": TOKEN, "location_id": site["ocpi_id"],
-            "evse_uid": f"{identity}-1"})
-        assert start.json()["data"]["result"] == "ACCEPTED"
-
-        async def active_session():
-            found = (await reg.client.get(reg.url("sessions?date_from=2020-01-01T00:00:00Z"))).json()["data"]
-            return found[0]["id"] if found else None
-
-        session_id = await eventually(active_session, 30)
+        charger, session_id = await session_on_a_charger(
+            sandbox, reg, f"CP-{ocpp_version}", ocpp_version,
+            configuration={**FAST_METER[ocpp_version], **WATTS_ONLY[ocpp_version]})
 
         # PUT: a 7 kW limit for the session; the car (11 kW on board) slows down to it.
         put = await reg.client.put(reg.url(f"chargingprofiles/{session_id}"), json={
@@ -153,12 +132,15 @@ async def test_unknown_sessions_and_invalid_requests_get_ocpi_answers(sandbox: S
         assert reg.emsp.profile_results == {}
 
 
-async def session_on_a_charger(sandbox: Sandbox, reg: RegisteredEmsp, identity: str) -> tuple[dict, str]:
-    """A 2.0.1 charger of the eMSP's CPO party with a session the eMSP started: the charger and the session id."""
+async def session_on_a_charger(sandbox: Sandbox, reg: RegisteredEmsp, identity: str, ocpp_version: str = "2.0.1",
+                               *, configuration: dict | None = None) -> tuple[dict, str]:
+    """A charger of the eMSP's CPO party (default: 2.0.1, fast meter values) with a session the eMSP started: the
+    charger and the session id."""
     site = (await sandbox.api.post("/api/locations", json={**SITE, "cpo_party_id": reg.party["id"]})).json()
     created = await sandbox.api.post("/api/chargers", json={
-        "location_id": site["id"], "brand_slug": "northgrid", "model_slug": "nordwall-22", "ocpp_version": "2.0.1",
-        "identity": identity, "configuration": FAST_METER["2.0.1"]})
+        "location_id": site["id"], "brand_slug": "northgrid", "model_slug": "nordwall-22",
+        "ocpp_version": ocpp_version, "identity": identity,
+        "configuration": configuration if configuration is not None else FAST_METER[ocpp_version]})
     assert created.status_code == 201, created.text
     charger = created.json()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,6 +189,19 @@ class ReservingStation(Station):
         return result16.CancelReservation(status="Accepted")
 
 
+@asynccontextmanager
+async def reserving_station(sandbox: Sandbox, identity: str) -> AsyncIterator[ReservingStation]:
+    """A booted 1.6 ``ReservingStation`` on the sandbox's CSMS, for the block's length."""
+    async with websockets.connect(f"{sandbox.csms_url}/{identity}", subprotocols=["ocpp1.6"]) as ws:
+        cp = ReservingStation(identity, ws)
+        loop = asyncio.create_task(cp.start())
+        await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        try:
+            yield cp
+        finally:
+            loop.cancel()
+
+
 class ReservingStation201(Cp201):
     reservations: dict[int, str]
 
@@ -244,10 +259,7 @@ def session_pushes(reg: RegisteredEmsp, session_id: str) -> list[tuple[str, dict
 async def test_reservation_is_a_session_that_turns_active_when_its_token_charges(sandbox: Sandbox):
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, "RES-CP-1", RESERVATION_TARIFF)
-        async with websockets.connect(f"{sandbox.csms_url}/RES-CP-1", subprotocols=["ocpp1.6"]) as ws:
-            cp = ReservingStation("RES-CP-1", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        async with reserving_station(sandbox, "RES-CP-1") as cp:
             reserved = await reserve(reg, site, "RES-CP-1-1", "reserve", seconds=1800)
             assert (reserved["evse_uid"], reserved["connector_id"], reserved["kwh"]) == ("RES-CP-1-1", "1", 0)
             assert (reserved["auth_method"], reserved["authorization_reference"], reserved["cdr_token"]["uid"]) == \
@@ -267,7 +279,6 @@ async def test_reservation_is_a_session_that_turns_active_when_its_token_charges
             await cp.call(call16.StopTransaction(meter_stop=1500, timestamp=now(),
                                                  transaction_id=start.transaction_id, reason="Local"), suppress=False)
             cdr = await pushed(reg, lambda m, b: m == "POST", "CDR")
-            loop.cancel()
         assert cdr["session_id"] == reserved["id"] and cdr["start_date_time"] == reserved["start_date_time"]
         assert cdr["charging_periods"][0]["dimensions"][0]["type"] == "RESERVATION_TIME"
         assert "ENERGY" in {d["type"] for p in cdr["charging_periods"][1:] for d in p["dimensions"]}
@@ -282,17 +293,13 @@ async def test_reservation_is_a_session_that_turns_active_when_its_token_charges
 async def test_unused_reservation_expires_completed_with_the_cdr_its_tariff_prices(sandbox: Sandbox):
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, "RES-CP-2", EXPIRES_TARIFF)
-        async with websockets.connect(f"{sandbox.csms_url}/RES-CP-2", subprotocols=["ocpp1.6"]) as ws:
-            cp = ReservingStation("RES-CP-2", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        async with reserving_station(sandbox, "RES-CP-2") as cp:
             reserved = await reserve(reg, site, "RES-CP-2-1", "reserve", seconds=2)
             # Nobody comes: at its expiry_date the reservation ends (a 1.6 charger says nothing about it).
             ended = await pushed(reg, lambda m, b: m == "PATCH" and b.get("status") == "COMPLETED", "COMPLETED")
             cdr = await pushed(reg, lambda m, b: m == "POST", "CDR")
             late = await reg.client.post(reg.url("commands/CANCEL_RESERVATION"), json={
                 "response_url": reg.emsp.response_url("late"), "reservation_id": "R-1"})
-            loop.cancel()
         assert late.json()["data"]["result"] == "REJECTED"
         assert cdr["session_id"] == reserved["id"]
         assert (cdr["start_date_time"], cdr["end_date_time"]) == (reserved["start_date_time"], ended["end_date_time"])
@@ -527,17 +534,13 @@ async def test_deleted_locations_and_a_failing_reservation_do_not_stop_the_other
 async def test_a_sweep_that_read_a_replaced_reservation_does_not_end_the_replacement(sandbox: Sandbox):
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, "RES-STALE", EXPIRES_TARIFF)
-        async with websockets.connect(f"{sandbox.csms_url}/RES-STALE", subprotocols=["ocpp1.6"]) as ws:
-            cp = ReservingStation("RES-STALE", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        async with reserving_station(sandbox, "RES-STALE") as cp:
             reserved = await reserve(reg, site, "RES-STALE-1", "reserve", seconds=60)
             async with sandbox.service("csms").sessions() as session:  # what a sweep read before the replacement
                 [(stale_row, stale_command)] = await held_reservations.held(session, tenant_id=None,
                                                                             identity="RES-STALE")
                 await session.commit()
             await reserve(reg, site, "RES-STALE-1", "reserve-again", seconds=3600)  # the same R-1, later expiry
-            loop.cancel()
         assert len(cp.reservations) == 1  # the charger replaced it too: the same reservation number
         async with sandbox.service("csms").sessions() as session:
             row = await session.get(CpoSession, stale_row.id)
@@ -554,14 +557,10 @@ async def test_only_the_reserved_token_on_the_reserved_evse_skips_authorization(
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, "RES-AUTH", None)
         tenant = (await sandbox.api.get("/api/tenants")).json()[0]["id"]
-        async with websockets.connect(f"{sandbox.csms_url}/RES-AUTH", subprotocols=["ocpp1.6"]) as ws:
-            cp = ReservingStation("RES-AUTH", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        async with reserving_station(sandbox, "RES-AUTH") as cp:
             await reserve(reg, site, "RES-AUTH-1", "reserve", seconds=1800)
             await reserve(reg, site, "RES-AUTH-1", "reserve-long", seconds=1800, reservation_id="R-2",
                           token=long_token)
-            loop.cancel()
         assert sorted(cp.reservations.values()) == ["LONG-RESERVED-CARD-0", "RES-USER-0001"]
         for presented in ("RES-USER-0001", "res-user-0001", "LONG-RESERVED-CARD-0"):
             assert await authorize(sandbox, tenant, "RES-AUTH", presented) == "Accepted", presented
@@ -599,12 +598,8 @@ async def test_a_reservation_is_the_tenants_whose_charger_held_it(sandbox: Sandb
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, "RES-TENANT", None)
         alpha = (await sandbox.api.get("/api/tenants")).json()[0]["id"]
-        async with websockets.connect(f"{sandbox.csms_url}/RES-TENANT", subprotocols=["ocpp1.6"]) as ws:
-            cp = ReservingStation("RES-TENANT", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        async with reserving_station(sandbox, "RES-TENANT") as cp:
             reserved = await reserve(reg, site, "RES-TENANT-1", "reserve", seconds=1800)
-            loop.cancel()
         [(number, id_tag)] = cp.reservations.items()
         # The identity as another tenant's charger would have it: nothing of alpha's reservation is its.
         assert await authorize(sandbox, beta, "RES-TENANT", id_tag) == "Invalid"
