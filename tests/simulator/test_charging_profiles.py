@@ -39,7 +39,7 @@ from ocpi_sandbox.simulator.charging_profiles import (
     set_charging_profile_to_ocpp16,
     set_charging_profile_to_ocpp201,
 )
-from ocpi_sandbox.simulator.charging_schedule import convert_limit
+from ocpi_sandbox.simulator.charging_schedule import composite_limit_at, convert_limit
 
 UTC = timezone.utc
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -666,3 +666,47 @@ def test_composite_limit_never_exceeds_any_governing_profile(candidates, evse_ph
         second = int((at - WINDOW_START).total_seconds())
         period = [p for p in schedule.periods if p.start_period <= second][-1]
         assert (period.limit, period.number_phases) == (math.floor(found.limit * 10 + 1e-6) / 10, phases)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    candidates=st.lists(st.integers(), min_size=0, max_size=5).flatmap(
+        lambda ids: st.tuples(*(random_profile(i + 1) for i in range(len(ids))))
+    ),
+    in_transaction=st.booleans(),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_remembered_limit_is_the_one_computed_afresh_whatever_the_order_of_asking(candidates, in_transaction, order):
+    # The store remembers each limit until the next boundary of a relevant profile (physics asks at every step);
+    # asked forwards, backwards, around every edge, and across a transaction's start, it must answer as if it
+    # computed every limit anew.
+    store = ChargingProfileStore({1: ElectricalSupply(max_current=32, phases=3)},
+                                 station=ElectricalSupply(max_current=40))
+    if in_transaction:
+        store.start_transaction(1, TX_ID, T0, charging_started_at=CHARGING_START)
+    for p in candidates:
+        store.install(p, from_csms=p.purpose != EXTERNAL)
+    times = probe_times(store.profiles(), 0)
+    times += times[::-1]
+    times += order.sample(times, len(times))
+    supply = ElectricalSupply(max_current=32, phases=3)
+    for at in times:
+        for unit in (A, W):
+            afresh = composite_limit_at(store.profiles(), 1, at, unit, supply,
+                                        transaction_id=TX_ID if in_transaction else None,
+                                        charging_start=CHARGING_START if in_transaction else at)
+            assert store.limit_at(1, at, unit) == afresh, at
+
+
+def test_a_remembered_limit_gives_way_to_a_new_profile_and_to_the_end_of_a_transaction():
+    store = charger()
+    store.start_transaction(1, TX_ID, T0)
+    assert amps(store, 1) == 32
+    installed(store, profile(1, TX, 10, evse_id=1, transaction_id=TX_ID))
+    assert amps(store, 1, T0 + minutes(1)) == 10
+    store.end_transaction(1)
+    assert amps(store, 1, T0 + minutes(2)) == 32
+    installed(store, profile(2, MAX, 16))
+    assert amps(store, 1, T0 + minutes(3)) == 16
+    store.clear(purpose=MAX)
+    assert amps(store, 1, T0 + minutes(4)) == 32

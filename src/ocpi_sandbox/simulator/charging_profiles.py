@@ -27,6 +27,8 @@ from .charging_schedule import (
     ElectricalSupply,
     RecurrencyKind,
     composite_limit_at,
+    counts_from_charging_start,
+    next_change_after,
 )
 from .charging_schedule import composite_schedule as _composite_schedule
 
@@ -338,6 +340,9 @@ class ChargingProfileStore:
         self._version = ocpp_version
         self._profiles: dict[int, ChargingProfile] = {}
         self._transactions: dict[int, _Transaction] = {}
+        # limit_at's answers, each with the span it holds for: physics asks every EVSE's limit at every step,
+        # and a limit only changes at a profile's or period's boundary, or when the store changes (then all go).
+        self._limits: dict[tuple[int, ChargingRateUnit], tuple[datetime, datetime | None, ChargingLimit]] = {}
 
     @property
     def evse_ids(self) -> tuple[int, ...]:
@@ -368,6 +373,7 @@ class ChargingProfileStore:
         for pid in replaced:
             del self._profiles[pid]
         self._profiles[profile.id] = profile
+        self._limits.clear()
         return InstallResult(accepted=True, profile=profile, replaced=tuple(replaced))
 
     def clear(
@@ -400,6 +406,7 @@ class ChargingProfileStore:
         doomed = [pid for pid, p in self._profiles.items() if matches(p)]
         for pid in doomed:
             del self._profiles[pid]
+        self._limits.clear()
         return bool(doomed)
 
     def profiles(
@@ -437,6 +444,7 @@ class ChargingProfileStore:
         self._transactions[evse_id] = _Transaction(
             transaction_id=str(transaction_id), started_at=started_at, charging_started_at=charging_started_at
         )
+        self._limits.clear()
 
     def start_charging(self, evse_id: int, at: datetime) -> None:
         """Record when energy was first offered in the running transaction (the Relative schedule start)."""
@@ -445,6 +453,7 @@ class ChargingProfileStore:
             raise ValueError(f"EVSE {evse_id} has no transaction; call start_transaction first")
         if tx.charging_started_at is None:
             tx.charging_started_at = at
+            self._limits.clear()
 
     def active_transaction_id(self, evse_id: int) -> str | None:
         """Return the id of the transaction running on ``evse_id``, if any."""
@@ -455,6 +464,7 @@ class ChargingProfileStore:
         """Forget the transaction on ``evse_id``, drop its TxProfiles (1.6 §3.13.1) and return them."""
         if self._transactions.pop(evse_id, None) is None:
             return []
+        self._limits.clear()
         dropped = [p for p in self._profiles.values() if p.purpose == _TX and p.evse_id == evse_id]
         for p in dropped:
             del self._profiles[p.id]
@@ -469,9 +479,13 @@ class ChargingProfileStore:
 
         Without a transaction, Relative profiles are read as if charging started at ``at``.
         """
+        cached = self._limits.get((evse_id, unit))
+        if cached is not None and cached[0] <= at and (cached[1] is None or at < cached[1]):
+            return cached[2]
         tid, anchor = self._anchor(evse_id)
-        return composite_limit_at(
-            self._profiles.values(),
+        relevant = [p for p in self._profiles.values() if p.evse_id in (0, evse_id)]
+        limit = composite_limit_at(
+            relevant,
             evse_id,
             at,
             unit,
@@ -479,6 +493,13 @@ class ChargingProfileStore:
             transaction_id=tid,
             charging_start=anchor or at,
         )
+        # Without a transaction, a schedule counted from the start of charging starts at ``at``, wherever ``at``
+        # is: such an answer holds for ``at`` alone. Any other holds until the next instant a relevant profile
+        # starts, stops or changes period.
+        if anchor is None and any(counts_from_charging_start(p) for p in relevant):
+            return limit
+        self._limits[(evse_id, unit)] = (at, next_change_after(relevant, at, anchor), limit)
+        return limit
 
     def composite_schedule(
         self, evse_id: int, start: datetime, duration_s: int, unit: ChargingRateUnit = ChargingRateUnit.A

@@ -35,6 +35,8 @@ __all__ = [
     "CompositeSchedule",
     "convert_limit",
     "active_period",
+    "counts_from_charging_start",
+    "next_change_after",
     "governing_periods",
     "composite_limit_at",
     "composite_schedule",
@@ -291,6 +293,30 @@ def _change_times(
         if stop is not None:
             times.add(stop)
     return {t for t in times if start <= t < end}
+
+
+def counts_from_charging_start(profile: ChargingProfile) -> bool:
+    """Whether ``profile``'s schedule runs from the start of charging (Relative, or a 1.6 Absolute without
+    startSchedule) rather than from a date."""
+    return profile.kind == ChargingProfileKind.RELATIVE or (
+        profile.kind == ChargingProfileKind.ABSOLUTE and profile.schedules[0].start_schedule is None
+    )
+
+
+_LOOKAHEAD = timedelta(days=1)
+
+
+def next_change_after(
+    profiles: Sequence[ChargingProfile], at: datetime, charging_start: datetime | None
+) -> datetime | None:
+    """Return the first instant after ``at`` at which any of ``profiles`` may start, stop or change its limit:
+    until then a limit computed at ``at`` holds. None when nothing can ever change (no profiles); at most a day
+    ahead otherwise (a recurring schedule is looked at one day at a time)."""
+    if not profiles:
+        return None
+    end = at + _LOOKAHEAD
+    later = [t for p in profiles for t in _change_times(p, at, end, charging_start) if t > at]
+    return min(later, default=end)
 
 
 def _winner(
