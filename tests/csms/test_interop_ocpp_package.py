@@ -16,7 +16,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from sqlalchemy import select
 
-from ocpi_sandbox.db.models import ChargerFrame, CsmsConnector, CsmsTransaction
+from ocpi_sandbox.db.models import ChargerFrame, CsmsConnector, CsmsMeterSample, CsmsTransaction
 from ocpi_sandbox.ocpp.v16 import messages as m16
 from ocpi_sandbox.ocpp.v201 import messages as m201
 from ocpi_sandbox.ocpp.v201.datatypes import IdTokenType
@@ -204,3 +204,49 @@ async def test_ocpp201_charging_station_runs_a_remote_transaction(sandbox: Sandb
                                                                                       [0, 1, 2])
     frames = await logged_frames(sandbox, identity)
     assert validate_frames("2.0.1", [(f.frame, f.action) for f in frames]) == len(frames)
+
+
+async def test_ocpp201_meter_values_before_the_token_are_buffered_and_the_token_still_arrives(sandbox: Sandbox):
+    # A 2.0.1 transaction starts at EVConnected and meters while it waits for its driver's token. Those periodic
+    # values tell nothing new of the transaction: they are answered from memory like any other (thousands of EVs
+    # plugged at once must not cost a database transaction each every TxUpdatedInterval), and the event with the
+    # token still takes the full path, with every sample and seqNo kept.
+    identity = "IOP-201-PLUG"
+    meters = sandbox.service("csms").meters
+    meters.flush_interval = 3600.0  # from the next round on: what is buffered stays visible as pending
+    await asyncio.sleep(0.6)
+    await meters.flush()
+
+    def event(seq_no: int, kind: str, trigger: str, wh: float, **fields):  # noqa: ANN003, ANN202
+        return call201.TransactionEvent(
+            event_type=kind, timestamp=now(), trigger_reason=trigger, seq_no=seq_no,
+            meter_value=[{"timestamp": now(), "sampled_value": [{"value": wh}]}], **fields)
+
+    async with websockets.connect(f"{sandbox.csms_url}/{identity}", subprotocols=["ocpp2.0.1"]) as ws:
+        cp = Cp201(identity, ws)
+        loop = asyncio.create_task(cp.start())
+        await cp.call(call201.BootNotification(charging_station={"model": "AC22", "vendor_name": "Iop"},
+                                               reason="PowerUp"), suppress=False)
+        await cp.call(event(0, "Started", "CablePluggedIn", 1000.0, evse={"id": 1, "connector_id": 1},
+                            transaction_info={"transaction_id": "TX-PLUG", "charging_state": "EVConnected"}),
+                      suppress=False)
+        for seq_no in (1, 2):
+            await cp.call(event(seq_no, "Updated", "MeterValuePeriodic", 1000.0,
+                                transaction_info={"transaction_id": "TX-PLUG"}), suppress=False)
+        assert meters.pending == 2  # answered from memory, written with the next batch
+        answer = await cp.call(event(3, "Updated", "Authorized", 1000.0,
+                                     id_token={"id_token": "APP-7", "type": "Central"},
+                                     transaction_info={"transaction_id": "TX-PLUG", "charging_state": "Charging"}),
+                               suppress=False)
+        assert answer.id_token_info["status"] == "Accepted"
+        await cp.call(event(4, "Updated", "MeterValuePeriodic", 1400.0,
+                            transaction_info={"transaction_id": "TX-PLUG"}), suppress=False)
+        loop.cancel()
+    await meters.flush()
+    tx = await transaction(sandbox, identity)
+    assert (tx.evse_id, tx.id_token, tx.charging_state, tx.meter_last_wh, tx.seq_nos) == (
+        1, "APP-7", "Charging", 1400.0, [0, 1, 2, 3, 4])
+    async with sandbox.service("csms").sessions() as session:
+        samples = (await session.scalars(
+            select(CsmsMeterSample).where(CsmsMeterSample.transaction_pk == tx.id))).all()
+    assert len(samples) == 5

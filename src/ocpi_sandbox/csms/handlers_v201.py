@@ -63,11 +63,14 @@ async def transaction_event(c: StationConnection, req: m.TransactionEventRequest
     samples = samples_v201(req.meter_value or [])
     charging_state = str(info.charging_state) if info.charging_state else None
     id_token = req.id_token.id_token if req.id_token else None
-    if req.event_type == "Updated" and id_token is None:
-        # The hot path: a periodic meter value of a transaction already known in full, answered from memory.
+    if req.event_type == "Updated" and id_token is None and req.reservation_id is None:
+        # The hot path: a periodic meter value that tells nothing new of its transaction, answered from memory.
+        # A transaction started at EVConnected (the 2.0.1 default) meters while it waits for its token: those
+        # values take this path too, or thousands of chargers plugged at once would each cost a database
+        # transaction every TxUpdatedInterval until their drivers authorize.
         open_tx = await c.meters.open(c.identity, info.transaction_id)
-        if open_tx is not None and open_tx.complete and (info.remote_start_id is None or
-                                                          open_tx.has_remote_start_id):
+        if open_tx is not None and (req.evse is None or open_tx.has_evse) and (
+                info.remote_start_id is None or open_tx.has_remote_start_id):
             c.meters.record(open_tx, samples, charging_state=charging_state, seq_no=req.seq_no,
                             offline=bool(req.offline))
             _publish_samples(c, open_tx.pk, samples, charging_state)

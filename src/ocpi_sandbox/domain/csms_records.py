@@ -158,9 +158,9 @@ class OpenTransaction(msgspec.Struct, kw_only=True):
     charging_state: str | None
     seq_nos: list[int]
     offline_events: int
-    # Fields a later TransactionEvent may still fill (OCPP 2.0.1 E "optional fields"); while one is open,
-    # events for this transaction take the full path.
-    complete: bool
+    # Fields a later TransactionEvent may still fill (OCPP 2.0.1 E "optional fields"): an event that brings one
+    # takes the full path. The token is not among them: an event with a token always takes the full path.
+    has_evse: bool
     has_remote_start_id: bool
 
 
@@ -172,7 +172,7 @@ async def open_transaction(session: AsyncSession, identity: str, transaction_id:
     return OpenTransaction(pk=tx.id, identity=identity, transaction_id=transaction_id, meter_last_wh=tx.meter_last_wh,
                            charging_state=tx.charging_state, seq_nos=list(tx.seq_nos or []),
                            offline_events=tx.offline_events,
-                           complete=tx.evse_id is not None and tx.id_token is not None,
+                           has_evse=tx.evse_id is not None,
                            has_remote_start_id=tx.remote_start_id is not None)
 
 
