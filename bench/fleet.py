@@ -109,14 +109,14 @@ def run(args: argparse.Namespace, box: BenchSandbox, csms_box: BenchSandbox) -> 
         time.sleep(1)
         booted = count_booted(db)
     # Every charger charges: plug in, then start with a local token, fanned out over the location.
+    t1 = time.monotonic()
     for command, body in (("plug-in", {}), ("start-transaction", {"id_token": "BENCH0001"})):
         api.post(f"/api/locations/{site['id']}/chargers/commands/{command}", json=body, timeout=600
                  ).raise_for_status()
-    t1 = time.monotonic()
     while (charging := count_charging(db)) < booted and time.monotonic() - t1 < 600:
         print(f"\r{time.monotonic() - t1:5.1f} s transactions started {charging}/{booted}", end="", file=sys.stderr)
         time.sleep(1)
-    started_at = time.monotonic() - t1
+    started_at = time.monotonic() - t1  # from the first command on: a storm of plug-ins, then of starts
     print(f"\r{started_at:5.1f} s transactions started {count_charging(db)}/{booted}", file=sys.stderr)
     # Settle: every charger's first meter values (its transaction loaded into the CSMS's memory, its state
     # saved once) are start-up work, not the steady state measured below.

@@ -129,6 +129,8 @@ class DeviceModel:
         self._values: ChainMap[object, str] = ChainMap({}, defaults)
         self._defaults = defaults
         self._roles, self._fixed = (ROLES_16, FIXED_16) if version == "1.6" else (ROLES_201, FIXED_201)
+        # integer() and boolean() as parsed, by role: a charging station's every tick reads half a dozen of them.
+        self._parsed: dict[tuple[str, str], int | bool] = {}
         for name, value in overrides.items():
             self._override(name, str(value))
 
@@ -152,7 +154,7 @@ class DeviceModel:
         if var is None:
             self._defs[key] = var = _vendor()  # a vendor key/variable (1.6 §9 allows them)
         try:
-            self._values[key] = check_value(var, value, max_length=self._max_length)
+            self._set(key, check_value(var, value, max_length=self._max_length))
         except SettingError as exc:
             raise ValueError(f"configuration {name!r} = {value!r}: {exc}") from None
 
@@ -170,13 +172,13 @@ class DeviceModel:
         for name, value in changed.items():
             key = self.key_of(name)
             self._defs.setdefault(key, _vendor())
-            self._values[key] = value
+            self._set(key, value)
 
     def set_role(self, role: str, value: str) -> None:
         """Set the value behind ``role`` (e.g. the heartbeat interval a BootNotification answer gives)."""
         key = ROLES_16.get(role) if self.version == "1.6" else ROLES_201.get(role)
         if key is not None:
-            self._values[key] = value
+            self._set(key, value)
 
     def value(self, key: object) -> str | None:
         var = self._defs.get(key)
@@ -195,16 +197,26 @@ class DeviceModel:
         own = self._values.maps[0]  # the hot path of every tick: skip the ChainMap machinery
         return own[key] if key in own else self._defaults.get(key) or ""
 
+    def _set(self, key: object, value: str) -> None:
+        self._values[key] = value
+        self._parsed.clear()
+
     def integer(self, role: str) -> int:
-        raw = self._raw(role)
-        return int(float(raw)) if raw else 0
+        found = self._parsed.get(("i", role))
+        if found is None:
+            raw = self._raw(role)
+            self._parsed[("i", role)] = found = int(float(raw)) if raw else 0
+        return found
 
     def decimal(self, role: str) -> float:
         raw = self._raw(role)
         return float(raw) if raw else 0.0
 
     def boolean(self, role: str) -> bool:
-        return self._raw(role).lower() == "true"
+        found = self._parsed.get(("b", role))
+        if found is None:
+            self._parsed[("b", role)] = found = self._raw(role).lower() == "true"
+        return found
 
     def members(self, role: str) -> list[str]:
         return [m for m in self._raw(role).split(",") if m]
@@ -246,7 +258,7 @@ class DeviceModel:
         if var.mutability == _RO or var.live:
             return "Rejected"
         try:
-            self._values[key] = check_value(var, value, max_length=500)
+            self._set(key, check_value(var, value, max_length=500))
         except SettingError:
             return "Rejected"
         return "Accepted"
@@ -289,7 +301,7 @@ class DeviceModel:
         if var.mutability == _RO or var.live:
             return "Rejected", "ReadOnly"
         try:
-            self._values[key] = check_value(var, value, max_length=1000)
+            self._set(key, check_value(var, value, max_length=1000))
         except SettingError as exc:
             return "Rejected", str(exc)
         return "Accepted", None
