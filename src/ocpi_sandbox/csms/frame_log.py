@@ -166,7 +166,9 @@ class FrameLog(WriteBehind):
             return 0
         try:
             async with self._sessions() as session:
-                await session.execute(insert(ChargerFrame), rows)
+                # A Core executemany, not an ORM bulk insert: at thousands of chargers the ORM's per-row
+                # bookkeeping was a sixth of the CSMS's CPU (py-spy, docs/performance.md).
+                await (await session.connection()).execute(insert(ChargerFrame.__table__), rows)
                 await session.commit()
         except Exception:  # the log must never take the chargers down; keep the rows for the next try
             log.exception("could not write %d OCPP frames to the log; retrying", len(rows))

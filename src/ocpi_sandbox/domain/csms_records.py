@@ -183,7 +183,7 @@ async def write_meter_batch(session: AsyncSession, samples: list[dict], transact
     main write, and ORM bookkeeping per row would cost more than the rows themselves.
     """
     if samples:
-        await session.execute(insert(CsmsMeterSample), samples)
+        await (await session.connection()).execute(insert(CsmsMeterSample.__table__), samples)
     if transactions:
         table = CsmsTransaction.__table__
         statement = update(table).where(table.c.id == bindparam("pk")).values(
