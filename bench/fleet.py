@@ -13,8 +13,9 @@ trip of the chargers' CALLs (from the frame log: CALL sent to its CALLRESULT rec
 By default the simulators and the CSMS run in that one process, as in a default sandbox: every connection holds
 two sockets there, so one process holds at most about 9,900 chargers where the open-file limit is 20,000 (this
 machine's hard limit). ``--csms-sandbox`` starts a second sandbox and points every charger at its embedded CSMS
-(the way a CSMS team points the sandbox's chargers at their own CSMS), and reports both processes. Loopback only;
-bounded.
+(the way a CSMS team points the sandbox's chargers at their own CSMS), and reports both processes. Their sum is not
+the single process's figure: the CSMS sandbox logs every frame again (each sandbox keeps its own log), and knows
+the chargers only as stations that connected, not as chargers of a location. Loopback only; bounded.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def run(args: argparse.Namespace, box: BenchSandbox, csms_box: BenchSandbox) -> 
         print(f"\r{time.monotonic() - t1:5.1f} s transactions started {charging}/{booted}", end="", file=sys.stderr)
         time.sleep(1)
     started_at = time.monotonic() - t1  # from the first command on: a storm of plug-ins, then of starts
-    print(f"\r{started_at:5.1f} s transactions started {count_charging(db)}/{booted}", file=sys.stderr)
+    charging = count_charging(db)
+    print(f"\r{started_at:5.1f} s transactions started {charging}/{booted}", file=sys.stderr)
     # Settle: every charger's first meter values (its transaction loaded into the CSMS's memory, its state
     # saved once) are start-up work, not the steady state measured below.
     time.sleep(max(2 * args.interval, 20))
@@ -133,7 +135,8 @@ def run(args: argparse.Namespace, box: BenchSandbox, csms_box: BenchSandbox) -> 
     print(json.dumps({
         "chargers": args.chargers, "all_booted_s": round(booted_at, 1), "booted_per_csms_records": booted,
         "connects_per_s": round(args.chargers / booted_at, 1),
-        "all_transactions_started_s": round(started_at, 1), "steady_cpu_share_of_one_core": round(cpu, 3),
+        "transactions_started": f"{charging}/{booted}", "all_transactions_started_s": round(started_at, 1),
+        "steady_cpu_share_of_one_core": round(cpu, 3),
         "sandbox_rss_mib": round(rss, 1),
         **({"csms_sandbox_steady_cpu_share_of_one_core": round(csms_cpu, 3),
             "csms_sandbox_rss_mib": round(rss_mib(csms_box.server.pid), 1),

@@ -64,6 +64,9 @@ def sandbox(prefix: str, *, profile: str | None = None, env: dict[str, str] | No
     ``profile``: run it under cProfile and write the stats there (slower; for finding where the time goes, not for
     the figures).
     """
+    # A bench stopped with SIGTERM (kill, timeout) must still stop its sandboxes: an orphaned sandbox with thousands
+    # of chargers reconnecting for ever spoils every later measurement on the machine.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{prefix}: stopped by SIGTERM"))
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     db = workdir / "bench.db"

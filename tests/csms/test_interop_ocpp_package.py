@@ -213,8 +213,8 @@ async def test_ocpp201_meter_values_before_the_token_are_buffered_and_the_token_
     # token still takes the full path, with every sample and seqNo kept.
     identity = "IOP-201-PLUG"
     meters = sandbox.service("csms").meters
-    meters.flush_interval = 3600.0  # from the next round on: what is buffered stays visible as pending
-    await asyncio.sleep(0.6)
+    running_round, meters.flush_interval = meters.flush_interval, 3600.0
+    await asyncio.sleep(running_round + 0.1)  # the flush loop's running round ends; what is buffered now stays
     await meters.flush()
 
     def event(seq_no: int, kind: str, trigger: str, wh: float, **fields):  # noqa: ANN003, ANN202

@@ -710,3 +710,17 @@ def test_a_remembered_limit_gives_way_to_a_new_profile_and_to_the_end_of_a_trans
     assert amps(store, 1, T0 + minutes(3)) == 16
     store.clear(purpose=MAX)
     assert amps(store, 1, T0 + minutes(4)) == 32
+
+
+def test_a_remembered_limit_follows_a_daily_recurring_profile_over_days_and_jumps():
+    # Recurring schedules are looked ahead one day at a time: asked every 20 minutes for three days, then in
+    # jumps of more than a day and back, the store answers as if it computed every limit anew.
+    store = installed(charger(), profile(1, DEFAULT, [(0, 16), (8 * 3600, 10), (20 * 3600, 32)], kind=RECURRING,
+                                         recurrency=RecurrencyKind.DAILY, start=T0 - timedelta(hours=12)))
+    supply = ElectricalSupply(max_current=32, phases=3)
+    times = [T0 + minutes(20 * i) for i in range(3 * 72)]
+    times += [T0 + timedelta(hours=h) for h in (100, 30, 77, 5, 150, 149)]
+    for at in times:
+        afresh = composite_limit_at(store.profiles(), 1, at, A, supply, charging_start=at)
+        assert store.limit_at(1, at, A) == afresh, at
+    assert {amps(store, 1, T0 + timedelta(hours=h)) for h in range(24)} == {16, 10, 32}

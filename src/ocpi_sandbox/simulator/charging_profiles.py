@@ -62,6 +62,7 @@ _Purpose = ChargingProfilePurpose
 _STATION_MAX = _Purpose.CHARGING_STATION_MAX_PROFILE
 _EXTERNAL = _Purpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS
 _TX = _Purpose.TX_PROFILE
+_STATION_CAPS = (_Purpose.CHARGING_STATION_MAX_PROFILE, _EXTERNAL)  # what limits the grid connection (EVSE 0)
 # 1.6 spells the station cap "ChargePointMaxProfile" and has no external constraints.
 _PURPOSE_16 = {"ChargePointMaxProfile": _STATION_MAX}
 _PURPOSE_TO_16 = {_STATION_MAX: "ChargePointMaxProfile"}
@@ -483,7 +484,10 @@ class ChargingProfileStore:
         if cached is not None and cached[0] <= at and (cached[1] is None or at < cached[1]):
             return cached[2]
         tid, anchor = self._anchor(evse_id)
-        relevant = [p for p in self._profiles.values() if p.evse_id in (0, evse_id)]
+        # EVSE 0 (the grid connection) has only the station-wide caps: a station-wide TxDefaultProfile counted
+        # from charging start would otherwise keep its limit from being remembered at all.
+        relevant = [p for p in self._profiles.values() if p.evse_id in (0, evse_id)
+                    and (evse_id != 0 or p.purpose in _STATION_CAPS)]
         limit = composite_limit_at(
             relevant,
             evse_id,

@@ -216,9 +216,10 @@ class Station(SessionFlow, EnergyFlow, Operations):
     def handle_result(self, action: str, request: msgspec.Struct, response: msgspec.Struct, now: float) -> None:
         if action in _NOTHING_TO_ACT_ON or (action == "TransactionEvent" and request.id_token is None):
             # Neither dialect acts on these answers (a meter value's, a status's): physics and timers need not
-            # be brought up to the instant of the answer, the fleet's beat does that. A thousand answers a second
-            # each integrating a few milliseconds of physics were a tenth of the simulator's CPU.
-            self._now = max(self._now, now)
+            # be brought up to the instant of the answer, the fleet's beat does that, each timer at its own time.
+            # A thousand answers a second each integrating a few milliseconds of physics were a tenth of the
+            # simulator's CPU. The clock stays where physics is (``_now`` is never ahead of ``_physics_at``, which
+            # timers and snapshots count on).
             self.queue.answered(request)
             return
         self._enter(now)
