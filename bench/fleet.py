@@ -122,7 +122,7 @@ def run(args: argparse.Namespace, box: BenchSandbox, csms_box: BenchSandbox) -> 
     print(f"\r{started_at:5.1f} s transactions started {charging}/{booted}", file=sys.stderr)
     # Settle: every charger's first meter values (its transaction loaded into the CSMS's memory, its state
     # saved once) are start-up work, not the steady state measured below.
-    time.sleep(max(2 * args.interval, 20))
+    time.sleep(args.settle if args.settle is not None else max(2 * args.interval, 20))
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     cpu0, csms_cpu0, w0 = cpu_seconds(server.pid), cpu_seconds(csms_box.server.pid), time.monotonic()
     time.sleep(args.seconds)
@@ -151,6 +151,8 @@ if __name__ == "__main__":
     parser.add_argument("--chargers", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=10.0, help="meter value interval of every charger, s")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the steady-state window")
+    parser.add_argument("--settle", type=float, help="seconds between the last transaction started and the window "
+                                                     "(default: 2 x interval, at least 20)")
     parser.add_argument("--csms-sandbox", action="store_true",
                         help="connect the chargers to the embedded CSMS of a second sandbox process (10,000 chargers "
                              "need more sockets than one process may open where the open-file limit is 20,000)")
