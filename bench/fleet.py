@@ -30,27 +30,26 @@ import time
 from pathlib import Path
 
 from process_stats import BenchSandbox, cpu_seconds, rss_mib, sandbox
+
 MODELS = [("voltstream", "homebox-7c", "1.6"), ("voltstream", "homebox-7c", "2.0.1")]
 
 
-def count_booted(db: Path) -> int:
+def count(db: Path, query: str) -> int:
     con = sqlite3.connect(db, timeout=30)
     try:
-        return con.execute("select count(*) from csms_stations where connected and registration_status='Accepted'"
-                           ).fetchone()[0]
+        return con.execute(query).fetchone()[0]
     finally:
         con.close()
+
+
+def count_booted(db: Path) -> int:
+    return count(db, "select count(*) from csms_stations where connected and registration_status='Accepted'")
 
 
 def count_charging(db: Path) -> int:
     """Transactions the CSMS holds with their token: a 2.0.1 one starts at the plug, and is the driver's once its
     token has come (the start-up work measured apart from the steady state)."""
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        return con.execute("select count(*) from csms_transactions where active and id_token is not null"
-                           ).fetchone()[0]
-    finally:
-        con.close()
+    return count(db, "select count(*) from csms_transactions where active and id_token is not null")
 
 
 def round_trips(db: Path, since: str) -> list[float]:
