@@ -30,6 +30,7 @@ from ocpi_sandbox.domain import held_reservations, reservations
 from ocpi_sandbox.domain.authorization import authorize_id_token
 from tests.conftest import Sandbox
 from tests.peers.registration import RegisteredEmsp, registered_emsp
+from tests.peers.waiting import eventually
 
 HARDWARE = [{"evse_id": 1, "connectors": [
     {"connector_id": 1, "standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE",
@@ -81,11 +82,7 @@ async def site_with_charger(sandbox: Sandbox, reg: RegisteredEmsp, identity: str
 
 
 async def result_of(reg: RegisteredEmsp, ref: str, timeout: float = 10.0) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while ref not in reg.emsp.command_results:
-        assert asyncio.get_running_loop().time() < deadline, f"no CommandResult for {ref}"
-        await asyncio.sleep(0.05)
-    return reg.emsp.command_results[ref]
+    return await eventually(lambda: reg.emsp.command_results.get(ref), timeout, 0.05, f"CommandResult for {ref}")
 
 
 async def test_start_stop_and_unlock_by_command(sandbox: Sandbox):
@@ -106,11 +103,7 @@ async def test_start_stop_and_unlock_by_command(sandbox: Sandbox):
                 reply = await reg.client.get(reg.url("sessions?date_from=2020-01-01T00:00:00Z"))
                 return reply.json()["data"]
 
-            deadline = asyncio.get_running_loop().time() + 10
-            while not (sessions := await active_session()):
-                assert asyncio.get_running_loop().time() < deadline
-                await asyncio.sleep(0.05)
-            [s] = sessions
+            [s] = await eventually(active_session, 10, 0.05, "the session")
             assert (s["auth_method"], s["authorization_reference"], s["cdr_token"]["uid"]) == \
                 ("COMMAND", "AUTH-77", "APP-USER-0001")
 
@@ -125,10 +118,11 @@ async def test_start_stop_and_unlock_by_command(sandbox: Sandbox):
             assert unlock.json()["data"]["result"] == "ACCEPTED"
             assert (await result_of(reg, "unlock"))["result"] == "ACCEPTED"
             loop.cancel()
-        deadline = asyncio.get_running_loop().time() + 10
-        while not (await reg.client.get(reg.url("cdrs"))).json()["data"]:
-            assert asyncio.get_running_loop().time() < deadline, "no CDR"
-            await asyncio.sleep(0.05)
+
+        async def cdrs() -> list:
+            return (await reg.client.get(reg.url("cdrs"))).json()["data"]
+
+        await eventually(cdrs, 10, 0.05, "a CDR")
         log = (await sandbox.api.get(f"/api/partners/{reg.party['partner_id']}/log")).json()["items"]
         assert any(e["direction"] == "outbound" and e["url"].endswith("/emsp/results/start") for e in log)
 
@@ -189,19 +183,6 @@ class ReservingStation(Station):
         return result16.CancelReservation(status="Accepted")
 
 
-@asynccontextmanager
-async def reserving_station(sandbox: Sandbox, identity: str) -> AsyncIterator[ReservingStation]:
-    """A booted 1.6 ``ReservingStation`` on the sandbox's CSMS, for the block's length."""
-    async with websockets.connect(f"{sandbox.csms_url}/{identity}", subprotocols=["ocpp1.6"]) as ws:
-        cp = ReservingStation(identity, ws)
-        loop = asyncio.create_task(cp.start())
-        await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
-        try:
-            yield cp
-        finally:
-            loop.cancel()
-
-
 class ReservingStation201(Cp201):
     reservations: dict[int, str]
 
@@ -209,6 +190,26 @@ class ReservingStation201(Cp201):
     def reserve(self, id, expiry_date_time, id_token, **kwargs):  # noqa: A002, ANN001, ANN003
         self.reservations = {**getattr(self, "reservations", {}), id: id_token["id_token"]}
         return result201.ReserveNow(status="Accepted")
+
+
+@asynccontextmanager
+async def reserving_station(sandbox: Sandbox, identity: str, version: str = "1.6"
+                            ) -> AsyncIterator[ReservingStation | ReservingStation201]:
+    """A booted ``ReservingStation`` (1.6) or ``ReservingStation201`` on the sandbox's CSMS, for the block's
+    length."""
+    async with websockets.connect(f"{sandbox.csms_url}/{identity}", subprotocols=[f"ocpp{version}"]) as ws:
+        if version == "1.6":
+            cp = ReservingStation(identity, ws)
+            boot = call16.BootNotification(charge_point_vendor="T", charge_point_model="M")
+        else:
+            cp = ReservingStation201(identity, ws)
+            boot = call201.BootNotification(charging_station={"model": "M", "vendor_name": "T"}, reason="PowerUp")
+        loop = asyncio.create_task(cp.start())
+        await cp.call(boot)
+        try:
+            yield cp
+        finally:
+            loop.cancel()
 
 
 async def reservation_site(sandbox: Sandbox, reg: RegisteredEmsp, identity: str, tariff: dict | None,
@@ -242,14 +243,11 @@ async def reserve(reg: RegisteredEmsp, site: dict, evse_uid: str, ref: str, *, s
 
 
 async def pushed(reg: RegisteredEmsp, match, what: str, timeout: float = 15.0) -> dict:  # noqa: ANN001
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = [body for m, path, body in reg.emsp.pushes if ("/sessions/" in path or path.endswith("/cdrs"))
-                 and match(m, body)]
-        if found:
-            return found[-1]
-        assert asyncio.get_running_loop().time() < deadline, f"no {what}"
-        await asyncio.sleep(0.05)
+    def found() -> list[dict]:
+        return [body for m, path, body in reg.emsp.pushes if ("/sessions/" in path or path.endswith("/cdrs"))
+                and match(m, body)]
+
+    return (await eventually(found, timeout, 0.05, what))[-1]
 
 
 def session_pushes(reg: RegisteredEmsp, session_id: str) -> list[tuple[str, dict]]:
@@ -314,19 +312,12 @@ async def test_unused_reservation_expires_completed_with_the_cdr_its_tariff_pric
 async def test_cancelled_free_reservation_is_completed_without_a_cdr(sandbox: Sandbox):
     async with registered_emsp(sandbox, "2.3.0") as reg:
         site = await reservation_site(sandbox, reg, "RES-CP-3", FREE_RESERVATIONS_TARIFF)
-        async with websockets.connect(f"{sandbox.csms_url}/RES-CP-3", subprotocols=["ocpp1.6"]) as ws:
-            cp = ReservingStation("RES-CP-3", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+        async with reserving_station(sandbox, "RES-CP-3"):
             reserved = await reserve(reg, site, "RES-CP-3-1", "reserve", seconds=1800)
             # The same reservation_id at the same location replaces the reservation: the same session, PUT again.
             await reserve(reg, site, "RES-CP-3-1", "reserve-again", seconds=3600)
-            puts = [b for m, b in session_pushes(reg, reserved["id"]) if m == "PUT"]
-            deadline = asyncio.get_running_loop().time() + 10
-            while len(puts) < 2:
-                assert asyncio.get_running_loop().time() < deadline, "no second PUT of the replaced reservation"
-                await asyncio.sleep(0.05)
-                puts = [b for m, b in session_pushes(reg, reserved["id"]) if m == "PUT"]
+            await eventually(lambda: len([m for m, b in session_pushes(reg, reserved["id"]) if m == "PUT"]) >= 2,
+                             10, 0.05, "a second PUT of the replaced reservation")
             assert len({b["id"] for m, p, b in reg.emsp.pushes if "/sessions/" in p}) == 1
             stop = await reg.client.post(reg.url("commands/STOP_SESSION"), json={
                 "response_url": reg.emsp.response_url("stop"), "session_id": reserved["id"]})
@@ -337,7 +328,6 @@ async def test_cancelled_free_reservation_is_completed_without_a_cdr(sandbox: Sa
             assert cancel.json()["data"]["result"] == "ACCEPTED"
             assert (await result_of(reg, "cancel"))["result"] == "ACCEPTED"
             ended = await pushed(reg, lambda m, b: m == "PATCH" and b.get("status") == "COMPLETED", "COMPLETED")
-            loop.cancel()
         assert ended["total_cost"] == {"before_taxes": 0.0, "taxes": [{"name": "VAT", "amount": 0.0}]}
         assert [d["type"] for d in ended["charging_periods"][0]["dimensions"]] == ["RESERVATION_TIME"]
         await sandbox.service("push_dispatcher").dispatch_due()  # a CDR would have been queued with the PATCH
@@ -352,32 +342,20 @@ async def test_reservation_the_charger_drops_is_canceled_reservation_and_not_bil
     identity = f"RES-DROP-{ocpp_version.replace('.', '')}"
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, identity, RESERVATION_TARIFF, ocpp_version)
-        protocol = "ocpp1.6" if ocpp_version == "1.6" else "ocpp2.0.1"
-        async with websockets.connect(f"{sandbox.csms_url}/{identity}", subprotocols=[protocol]) as ws:
+        async with reserving_station(sandbox, identity, ocpp_version) as cp:
+            reserved = await reserve(reg, site, f"{identity}-1", "reserve", seconds=1800)
             if ocpp_version == "1.6":
-                cp = ReservingStation(identity, ws)
-                loop = asyncio.create_task(cp.start())
-                await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
-                reserved = await reserve(reg, site, f"{identity}-1", "reserve", seconds=1800)
                 # 1.6 has no message for it: the reserved connector becoming Faulted is the charger letting go.
                 await cp.call(call16.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted"))
             else:
-                cp = ReservingStation201(identity, ws)
-                loop = asyncio.create_task(cp.start())
-                await cp.call(call201.BootNotification(charging_station={"model": "M", "vendor_name": "T"},
-                                                       reason="PowerUp"))
-                reserved = await reserve(reg, site, f"{identity}-1", "reserve", seconds=1800)
                 [number] = cp.reservations
                 await cp.call(call201.ReservationStatusUpdate(reservation_id=number,
                                                               reservation_update_status="Removed"))
-            deadline = asyncio.get_running_loop().time() + 10
-            while reg.emsp.command_results["reserve"]["result"] != "CANCELED_RESERVATION":
-                assert asyncio.get_running_loop().time() < deadline, "no CANCELED_RESERVATION"
-                await asyncio.sleep(0.05)
+            await eventually(lambda: reg.emsp.command_results["reserve"]["result"] == "CANCELED_RESERVATION",
+                             10, 0.05, "CANCELED_RESERVATION")
             ended = await pushed(reg, lambda m, b: m == "PATCH" and b.get("status") == "COMPLETED", "COMPLETED")
             again = await reg.client.post(reg.url("commands/CANCEL_RESERVATION"), json={
                 "response_url": reg.emsp.response_url("again"), "reservation_id": "R-1"})
-            loop.cancel()
         assert "end_date_time" in ended and reg.emsp.command_results["reserve"]["message"][0]["text"]
         # The CPO cancelled it: an unused reservation ends COMPLETED (mod_sessions), here free and without a CDR,
         # and it is no longer there to cancel.
@@ -392,11 +370,7 @@ async def test_a_reservation_ends_once_when_charger_timer_and_sweep_all_see_it_e
     runner = sandbox.service("command_runner")
     async with registered_emsp(sandbox, "2.2.1") as reg:
         site = await reservation_site(sandbox, reg, "RES-ONCE", EXPIRES_TARIFF, "2.0.1")
-        async with websockets.connect(f"{sandbox.csms_url}/RES-ONCE", subprotocols=["ocpp2.0.1"]) as ws:
-            cp = ReservingStation201("RES-ONCE", ws)
-            loop = asyncio.create_task(cp.start())
-            await cp.call(call201.BootNotification(charging_station={"model": "M", "vendor_name": "T"},
-                                                   reason="PowerUp"))
+        async with reserving_station(sandbox, "RES-ONCE", "2.0.1") as cp:
             reserved = await reserve(reg, site, "RES-ONCE-1", "reserve", seconds=1)
             [number] = cp.reservations
             await asyncio.sleep(1.0)  # past its expiry_date (now + 1 s, whole seconds)
@@ -407,7 +381,6 @@ async def test_a_reservation_ends_once_when_charger_timer_and_sweep_all_see_it_e
             await pushed(reg, lambda m, b: m == "POST", "CDR")
             await sandbox.service("bus").drain()
             await sandbox.service("push_dispatcher").dispatch_due()
-            loop.cancel()
         finals = [b for m, b in session_pushes(reg, reserved["id"]) if b.get("status") == "COMPLETED"]
         assert len(finals) == 1 and len([b for m, p, b in reg.emsp.pushes if m == "POST"]) == 1
         assert reg.emsp.command_results["reserve"]["result"] == "ACCEPTED"  # expiry is not a cancellation
@@ -447,14 +420,10 @@ async def test_the_other_connector_of_a_reserved_evse_in_use_does_not_end_the_re
             charger = await session.scalar(select(Charger).where(Charger.identity == identity))
             charger.hardware = TWO_CONNECTORS
             await session.commit()
-        protocol = "ocpp1.6" if ocpp_version == "1.6" else "ocpp2.0.1"
-        async with websockets.connect(f"{sandbox.csms_url}/{identity}", subprotocols=[protocol]) as ws:
+        async with reserving_station(sandbox, identity, ocpp_version) as cp:
+            reserved = await reserve(reg, site, f"{identity}-1", "reserve", seconds=1800)
+            [(number, id_tag)] = cp.reservations.items()
             if ocpp_version == "1.6":
-                cp = ReservingStation(identity, ws)
-                loop = asyncio.create_task(cp.start())
-                await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
-                reserved = await reserve(reg, site, f"{identity}-1", "reserve", seconds=1800)
-                [(number, id_tag)] = cp.reservations.items()
                 for connector, status in ((1, "Unavailable"), (2, "Preparing"), (2, "Faulted")):
                     await cp.call(call16.StatusNotification(connector_id=connector, error_code="NoError",
                                                             status=status))
@@ -463,12 +432,6 @@ async def test_the_other_connector_of_a_reserved_evse_in_use_does_not_end_the_re
                 await cp.call(call16.StartTransaction(connector_id=1, id_tag=id_tag, meter_start=0,
                                                       reservation_id=number, timestamp=now()), suppress=False)
             else:
-                cp = ReservingStation201(identity, ws)
-                loop = asyncio.create_task(cp.start())
-                await cp.call(call201.BootNotification(charging_station={"model": "M", "vendor_name": "T"},
-                                                       reason="PowerUp"))
-                reserved = await reserve(reg, site, f"{identity}-1", "reserve", seconds=1800)
-                [(number, id_tag)] = cp.reservations.items()
                 for connector, status in ((2, "Unavailable"), (1, "Occupied")):
                     await cp.call(call201.StatusNotification(timestamp=now(), connector_status=status, evse_id=1,
                                                              connector_id=connector))
@@ -479,7 +442,6 @@ async def test_the_other_connector_of_a_reserved_evse_in_use_does_not_end_the_re
                     transaction_info={"transaction_id": f"{identity}-T1"}, evse={"id": 1, "connector_id": 1},
                     id_token={"id_token": id_tag, "type": "Central"}, reservation_id=number))
             active = await pushed(reg, lambda m, b: m == "PUT" and b.get("status") == "ACTIVE", "ACTIVE PUT")
-            loop.cancel()
         assert active["id"] == reserved["id"]
         assert reg.emsp.command_results["reserve"]["result"] == "ACCEPTED"  # no CANCELED_RESERVATION
 
@@ -494,12 +456,7 @@ async def test_deleted_locations_and_a_failing_reservation_do_not_stop_the_other
                 charger.hardware = [{**HARDWARE[0], "connectors": [{**HARDWARE[0]["connectors"][0],
                                                                     "tariff_ids": ["RES-T"]}]}]
                 await session.commit()
-            ws = await stack.enter_async_context(websockets.connect(f"{sandbox.csms_url}/RES-GONE-{name}",
-                                                                    subprotocols=["ocpp1.6"]))
-            cp = ReservingStation(f"RES-GONE-{name}", ws)
-            loop = asyncio.create_task(cp.start())
-            stack.callback(loop.cancel)
-            await cp.call(call16.BootNotification(charge_point_vendor="T", charge_point_model="M"))
+            await stack.enter_async_context(reserving_station(sandbox, f"RES-GONE-{name}"))
             reserved[name] = (site, await reserve(reg, site, f"RES-GONE-{name}-1", f"reserve-{name}", seconds=1800,
                                                   reservation_id=f"R-{name}"))
         # A: its location is deleted through the API: the reservation there ends, removed by the CPO.
