@@ -42,19 +42,16 @@ from .cpo_sessions import (
     session_snapshot,
     tariff_of,
 )
-from .held_reservations import held, held_at, reservation_expiry, reservation_number
+from .held_reservations import held, reservation_expiry, reservation_number
 from .pricing import price_session
 
-__all__ = ["open_reservation", "Opened", "end_reservation", "expire_reservations", "remove_reservations",
-           "reservation_at", "reservation_expiry", "reservation_number", "EndedBy"]
+__all__ = ["open_reservation", "Opened", "end_reservation", "expire_reservations", "remove_reservations", "EndedBy"]
 
 log = logging.getLogger(__name__)
 
 # How a reservation ended unused: its expiry_date passed, the eMSP cancelled it, or it was removed (by the
 # charger, or with its charger or location).
 EndedBy = Literal["expired", "cancelled", "removed"]
-
-reservation_at = held_at  # the reservation in force at a charger, by its number or EVSE
 
 
 class Opened(msgspec.Struct, kw_only=True):

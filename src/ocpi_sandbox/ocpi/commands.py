@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import Charger, OcpiCommand, Partner, utcnow
 from ..domain import reservations
+from ..domain.held_reservations import held_at, reservation_expiry, reservation_number
 from ..domain.charging_events import ConnectorStatusChanged
 from ..domain.charger_commands import ChargerCommands, ChargerDidNotAnswer, ChargerUnavailable
 from .client import OcpiCallError, OcpiClient
@@ -72,10 +73,10 @@ class CommandRunner:
         if cmd.command == "UNLOCK_CONNECTOR":
             return await c.unlock_connector(cmd.identity, evse_id=cmd.evse_id, connector_id=cmd.connector_id or 1)
         if cmd.command == "RESERVE_NOW":
-            return await c.reserve_now(cmd.identity, reservation_id=reservations.reservation_number(cmd),
+            return await c.reserve_now(cmd.identity, reservation_id=reservation_number(cmd),
                                        evse_id=cmd.evse_id, id_token=cmd.id_token, token_type=req["token"]["type"],
-                                       expiry=reservations.reservation_expiry(cmd))
-        return await c.cancel_reservation(cmd.identity, reservation_id=reservations.reservation_number(cmd))
+                                       expiry=reservation_expiry(cmd))
+        return await c.cancel_reservation(cmd.identity, reservation_id=reservation_number(cmd))
 
     async def _run(self, command_id: int, correlation_id: str | None) -> None:
         async with self._sessions() as session:
@@ -107,7 +108,7 @@ class CommandRunner:
             partner = await session.get(Partner, cmd.partner_id)
             await session.commit()
         if cmd.command == "RESERVE_NOW" and result == "ACCEPTED":
-            self._expire_at(reservations.reservation_expiry(cmd))
+            self._expire_at(reservation_expiry(cmd))
         if moved_from is not None:  # the reservation moved to another charger: the old one lets it go
             await self._cancel_on_charger(moved_from)
         await self._post_result(partner, cmd.response_url, result, detail, command_id, correlation_id)
@@ -127,8 +128,7 @@ class CommandRunner:
             opened = await reservations.open_reservation(session, cmd)
             return opened.moved_from if opened is not None else None
         if cmd.command == "CANCEL_RESERVATION" and cmd.result in ("ACCEPTED", "UNKNOWN_RESERVATION"):
-            held = await reservations.reservation_at(session, cmd.tenant_id, cmd.identity,
-                                                     number=reservations.reservation_number(cmd))
+            held = await held_at(session, cmd.tenant_id, cmd.identity, number=reservation_number(cmd))
             if held is not None:
                 await reservations.end_reservation(session, held[0], held[1], at=utcnow(),
                                                    ended_by="cancelled" if cmd.result == "ACCEPTED" else "removed")
@@ -151,9 +151,9 @@ class CommandRunner:
     async def _cancel_on_charger(self, earlier: OcpiCommand) -> None:
         try:
             await self._chargers.cancel_reservation(earlier.identity,
-                                                    reservation_id=reservations.reservation_number(earlier))
+                                                    reservation_id=reservation_number(earlier))
         except Exception as exc:  # it expires there at its own expiry_date anyway
-            log.info("reservation %s not cancelled on charger %s: %s", reservations.reservation_number(earlier),
+            log.info("reservation %s not cancelled on charger %s: %s", reservation_number(earlier),
                      earlier.identity, exc)
 
     async def _post_result(self, partner: Partner | None, url: str, result: str, detail: str, command_id: int,
@@ -203,12 +203,12 @@ class CommandRunner:
         if tenant_id is None:
             return False  # a station of no tenant has no chargers, so no reservations
         async with self._sessions() as session:
-            held = await reservations.reservation_at(session, tenant_id, identity, number=number, evse_id=evse_id)
+            held = await held_at(session, tenant_id, identity, number=number, evse_id=evse_id)
             if held is None:
                 await session.commit()
                 return False
             row, cmd = held
-            expiry = reservations.reservation_expiry(cmd)
+            expiry = reservation_expiry(cmd)
             # A charger that reports the expiry late (or early, by its own clock) does not move it past expiry_date.
             at = min(utcnow(), expiry) if expired and expiry else utcnow()
             if not await reservations.end_reservation(session, row, cmd, ended_by="expired" if expired else "removed",
