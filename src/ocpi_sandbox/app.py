@@ -42,7 +42,7 @@ from .api.tariffs import PartyTariffsController, TariffsController
 from .api.parties import PartiesController
 from .api.partners import PartnersController
 from .api.tenants import TenantsController
-from .db.engine import create_engine, create_session_factory, is_sqlite
+from .db.engine import create_engine, create_session_factory, is_sqlite, read_only
 from .fleet_commands import FleetCommands
 from .charger_fleet import ChargerFleet
 from .csms.connection import CsmsConfig
@@ -202,6 +202,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     async def follow_transactions(event: ChargingEvent) -> None:
         # Transactions of an eMSP's tokens become OCPI sessions, and their end a priced CDR.
         if isinstance(event, TransactionStarted):
+            async with read_only(sessions) as session:
+                if not await cpo_sessions.may_open_session(session, event):
+                    return
             async with sessions() as session:
                 if await cpo_sessions.open_session(session, event) is not None:
                     ocpi_transactions.add(event.transaction_pk)

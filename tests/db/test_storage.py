@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select, update
 
-from ocpi_sandbox.db.engine import create_engine
+from ocpi_sandbox.db.engine import create_engine, read_only
 from ocpi_sandbox.db.migrate import migrate
-from ocpi_sandbox.db.models import Base, OcpiExchange, PartnerState
+from ocpi_sandbox.db.models import Base, OcpiExchange, PartnerState, Tenant
 from ocpi_sandbox.domain import parties as party_service
 from ocpi_sandbox.domain import partners as partner_service
 from ocpi_sandbox.domain import tenants as tenant_service
@@ -50,6 +51,35 @@ async def test_duplicate_tenant_is_a_conflict_not_a_crash(sessions):
     async with sessions() as session:
         with pytest.raises(Conflict):
             await tenant_service.create_tenant(session, "same")
+
+
+async def test_read_only_sessions_read_the_last_commit_while_a_writer_holds_the_lock(sessions):
+    # On SQLite every other transaction takes the write lock up front (BEGIN IMMEDIATE): a read-only one must
+    # not, or it waits for the writer (here: for ever, since the writer waits for it) and holds up the next.
+    async with sessions() as session:
+        await tenant_service.create_tenant(session, "committed")
+    async with sessions() as writer:
+        writer.add(Tenant(name="uncommitted", token_hash="0" * 64))
+        await writer.flush()  # the write lock is held from here until the rollback
+        async with read_only(sessions) as reader:
+            names = await asyncio.wait_for(reader.scalars(select(Tenant.name).order_by(Tenant.name)), 10)
+            assert "committed" in names.all()
+            assert await reader.scalar(select(Tenant.id).where(Tenant.name == "uncommitted")) is None
+            await reader.commit()
+        await writer.rollback()
+
+
+async def test_read_only_sessions_refuse_to_write(sessions):
+    async with read_only(sessions) as session:
+        session.add(Tenant(name="sneaky", token_hash="1" * 64))
+        with pytest.raises(RuntimeError, match="read-only session cannot write"):
+            await session.flush()
+        await session.rollback()
+        with pytest.raises(RuntimeError, match="read-only session cannot write"):
+            await session.execute(update(Tenant).values(name="renamed"))
+    async with sessions() as session:
+        assert await session.scalar(select(Tenant.id).where(Tenant.name == "sneaky")) is None
+        assert await session.scalar(select(Tenant.id).where(Tenant.name == "renamed")) is None
 
 
 async def test_concurrent_registrations_of_one_token_a_complete_once(sessions):

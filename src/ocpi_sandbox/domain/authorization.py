@@ -14,9 +14,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..db.engine import read_only
 from ..db.models import (
     Charger,
     CpoSession,
@@ -64,9 +65,9 @@ class RealTimeAuthorizer(Protocol):
 
 
 async def _where(session: AsyncSession, identity: str) -> tuple[Charger | None, Location | None]:
-    charger = await session.scalar(select(Charger).where(Charger.identity == identity))
-    location = await session.get(Location, charger.location_id) if charger and charger.location_id else None
-    return charger, location
+    row = (await session.execute(select(Charger, Location).outerjoin(Location, Location.id == Charger.location_id)
+                                 .where(Charger.identity == identity))).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def _ask(sessions: async_sessionmaker[AsyncSession], realtime: RealTimeAuthorizer, partner: Partner,
@@ -88,18 +89,17 @@ async def _commanded(session: AsyncSession, tenant_id: str, identity: str, id_to
                      ) -> bool:
     """Whether an eMSP's command already authorized this token here: a START_SESSION of the last 15 minutes the
     charger did not refuse, or a reservation in force (on this EVSE, when the charger says which)."""
-    mine = and_(OcpiCommand.tenant_id == tenant_id, OcpiCommand.identity == identity,
-                id_token_is(OcpiCommand.id_token, id_token))
-    started = await session.scalar(select(OcpiCommand.id).where(
-        mine, OcpiCommand.command == "START_SESSION", OcpiCommand.created_at >= utcnow() - timedelta(minutes=15),
-        or_(OcpiCommand.result.is_(None), OcpiCommand.result == "ACCEPTED")).limit(1))
-    if started is not None:
-        return True
-    reserved = select(OcpiCommand.id).join(CpoSession, CpoSession.reservation_command_id == OcpiCommand.id).where(
-        mine, OcpiCommand.command == "RESERVE_NOW", CpoSession.status == "RESERVATION")
+    # One query for both: every charger's start asks this, and most chargers have no command at all.
+    started = and_(OcpiCommand.command == "START_SESSION",
+                   OcpiCommand.created_at >= utcnow() - timedelta(minutes=15),
+                   or_(OcpiCommand.result.is_(None), OcpiCommand.result == "ACCEPTED"))
+    reserved = and_(OcpiCommand.command == "RESERVE_NOW", exists().where(
+        CpoSession.reservation_command_id == OcpiCommand.id, CpoSession.status == "RESERVATION"))
     if evse_id:
-        reserved = reserved.where(or_(OcpiCommand.evse_id.is_(None), OcpiCommand.evse_id == evse_id))
-    return await session.scalar(reserved.limit(1)) is not None
+        reserved = and_(reserved, or_(OcpiCommand.evse_id.is_(None), OcpiCommand.evse_id == evse_id))
+    return await session.scalar(select(OcpiCommand.id).where(
+        OcpiCommand.tenant_id == tenant_id, OcpiCommand.identity == identity,
+        id_token_is(OcpiCommand.id_token, id_token), or_(started, reserved)).limit(1)) is not None
 
 
 async def authorize_id_token(sessions: async_sessionmaker[AsyncSession], tenant_id: str | None, identity: str,
@@ -107,7 +107,7 @@ async def authorize_id_token(sessions: async_sessionmaker[AsyncSession], tenant_
                              evse_id: int | None = None) -> str:
     """Return the OCPP-neutral status for ``id_token`` presented at charger ``identity`` (on ``evse_id``, when the
     charger says: a StartTransaction or TransactionEvent does, an Authorize does not)."""
-    async with sessions() as session:
+    async with read_only(sessions) as session:  # every charger's start asks: it must not hold the write lock
         if tenant_id and await _commanded(session, tenant_id, identity, id_token, evse_id):
             await session.commit()
             return "Accepted"
@@ -120,7 +120,7 @@ async def authorize_id_token(sessions: async_sessionmaker[AsyncSession], tenant_
         pushed = await find_token_by_uid(session, tenant_id, id_token, location.cpo_party_id if location else None
                                          ) if tenant_id else None
         candidates: list[Partner] = []
-        if pushed is None and location is not None and location.cpo_party_id is not None:
+        if pushed is None and realtime is not None and location is not None and location.cpo_party_id is not None:
             candidates = list((await session.scalars(select(Partner).where(
                 Partner.cpo_party_id == location.cpo_party_id, Partner.state == PartnerState.REGISTERED))).all())
         await session.commit()

@@ -45,8 +45,21 @@ from .emsp_tokens import find_token_by_uid
 from .pricing import price_session
 from .tariffs import tariff_from_ocpi
 
-__all__ = ["open_session", "update_session", "close_session", "stamp", "reservation_period", "patch_session",
+__all__ = ["may_open_session", "open_session", "update_session", "close_session", "stamp", "reservation_period", "patch_session",
            "session_snapshot", "tariff_of", "connector_tariff", "leave_reservation"]
+
+async def may_open_session(session: AsyncSession, event: TransactionStarted) -> bool:
+    """Whether ``open_session`` could open a session for ``event``: it has a token, and its charger stands at a
+    location of a CPO party that has a registered eMSP. One read, so that the transactions no eMSP can own (a fleet
+    charging with local cards, a sandbox nobody registered with) cost no write transaction."""
+    if not event.id_token:
+        return False
+    partner = await session.scalar(
+        select(Partner.id).join(Location, Location.cpo_party_id == Partner.cpo_party_id)
+        .join(Charger, Charger.location_id == Location.id)
+        .where(Charger.identity == event.identity, Partner.state == PartnerState.REGISTERED).limit(1))
+    return partner is not None
+
 
 async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoSession | None:
     """Create the OCPI session of a started transaction, or None when no eMSP owns it; a transaction announced
