@@ -93,7 +93,8 @@ class FrameSubscription:
             if item is not None or self.closed:
                 return item
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: no task per wait (a fan-out waits thousands)
+                    await self._ready.wait()
             except TimeoutError:
                 return None
 

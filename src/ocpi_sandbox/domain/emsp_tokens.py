@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, bindparam, case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,18 +29,29 @@ async def find_token(session: AsyncSession, partner_id: str, country_code: str, 
         OcpiToken.party_id == party_id.upper(), OcpiToken.uid == uid.upper(), OcpiToken.type == token_type))
 
 
+def _by_uid_statement(of_cpo: bool) -> Select[tuple[OcpiToken, Partner]]:
+    order = [case((Partner.state == PartnerState.REGISTERED, 0), else_=1),
+             case((OcpiToken.version == PRESET_VERSION, 1), else_=0), OcpiToken.last_updated.desc()]
+    if of_cpo:
+        order.insert(0, case((Partner.cpo_party_id == bindparam("cpo_party_id"), 0), else_=1))
+    return (select(OcpiToken, Partner).join(Partner, Partner.id == OcpiToken.partner_id)
+            .where(OcpiToken.tenant_id == bindparam("tenant_id"), OcpiToken.uid == bindparam("uid"))
+            .order_by(*order).limit(1))
+
+
+# Built once: every token a charger presents is looked up here (see domain.authorization on why).
+_BY_UID = {of_cpo: _by_uid_statement(of_cpo) for of_cpo in (False, True)}
+
+
 async def find_token_by_uid(session: AsyncSession, tenant_id: str, uid: str, cpo_party_id: str | None = None
                             ) -> tuple[OcpiToken, Partner] | None:
     """Find a token by the uid a charger read (the CSMS knows no party). When several eMSPs hold one: a partner
     of the charger's CPO party (``cpo_party_id``) first, then a registered one, then a token an eMSP pushed before
     a bundle's test card (``domain.preset_tokens``), then the newest."""
-    order = [case((Partner.state == PartnerState.REGISTERED, 0), else_=1),
-             case((OcpiToken.version == PRESET_VERSION, 1), else_=0), OcpiToken.last_updated.desc()]
+    params = {"tenant_id": tenant_id, "uid": uid.upper()}
     if cpo_party_id is not None:
-        order.insert(0, case((Partner.cpo_party_id == cpo_party_id, 0), else_=1))
-    row = (await session.execute(
-        select(OcpiToken, Partner).join(Partner, Partner.id == OcpiToken.partner_id)
-        .where(OcpiToken.tenant_id == tenant_id, OcpiToken.uid == uid.upper()).order_by(*order).limit(1))).first()
+        params["cpo_party_id"] = cpo_party_id
+    row = (await session.execute(_BY_UID[cpo_party_id is not None], params)).first()
     return (row[0], row[1]) if row else None
 
 

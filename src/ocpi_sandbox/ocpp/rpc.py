@@ -194,7 +194,8 @@ class OcppRpc:
             self._wakeup.clear()
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: no task per wait
+                    await self._wakeup.wait()
             except TimeoutError:
                 for event in self.session.expire(self._clock()):
                     self._dispatch(event)
