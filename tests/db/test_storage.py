@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from ocpi_sandbox.db.engine import create_engine, read_only
 from ocpi_sandbox.db.migrate import migrate
@@ -77,6 +77,7 @@ async def test_read_only_sessions_refuse_to_write(sessions):
         await session.rollback()
         with pytest.raises(RuntimeError, match="read-only session cannot write"):
             await session.execute(update(Tenant).values(name="renamed"))
+        assert (await session.execute(text("SELECT 1"))).scalar() == 1  # a textual read is still a read
     async with sessions() as session:
         assert await session.scalar(select(Tenant.id).where(Tenant.name == "sneaky")) is None
         assert await session.scalar(select(Tenant.id).where(Tenant.name == "renamed")) is None

@@ -12,15 +12,16 @@ from ocpi_sandbox.domain.authorization import authorize_id_token
 
 LONG = "ABCDEFGHIJKLMNOPQRSTUVWX"  # 24 characters: a 1.6 charger presents its first 20
 WILD = "WILDXXXXXXXXXXXXXXXXXXXX"  # LIKE wildcards in a presented token must match only themselves
+SLASHED = "AB/CDEFGHIJKLMNOPQRSTUVW"  # and so must the LIKE escape character
 
 
-async def _tenant_with_commands(sessions, name: str) -> str:  # noqa: ANN001 - async_sessionmaker
+async def _tenant_with_commands(sessions, name: str, *tokens: str) -> str:  # noqa: ANN001 - async_sessionmaker
     async with sessions() as session:
         tenant, _ = await tenant_service.create_tenant(session, name)
         party = await party_service.create_party(session, tenant.id, country_code="NL", party_id="AUT", name="a")
         partner, _ = await party_service.issue_registration_token(session, party)
         for token, result, age in ((LONG, None, 0), (WILD, "ACCEPTED", 0), ("REFUSED1", "REJECTED", 0),
-                                   ("OLDSTART", None, 20)):
+                                   ("OLDSTART", None, 20), *((t, None, 0) for t in tokens)):
             session.add(OcpiCommand(
                 tenant_id=tenant.id, partner_id=partner.id, cpo_party_id=party.id, command="START_SESSION",
                 version="2.2.1", request={}, response_url="http://emsp.invalid/r", identity="CP-AUTH",
@@ -31,8 +32,8 @@ async def _tenant_with_commands(sessions, name: str) -> str:  # noqa: ANN001 - a
 
 
 async def test_tokens_a_charger_presents_are_matched_by_the_rules_of_each_source(sessions):
-    tenant_id = await _tenant_with_commands(sessions, "auth-rules")
-    other_tenant = await _tenant_with_commands(sessions, "auth-other")
+    tenant_id = await _tenant_with_commands(sessions, "auth-rules", SLASHED)
+    other_tenant = await _tenant_with_commands(sessions, "auth-other", "OTHERTENANTCARD")
     assert other_tenant != tenant_id
 
     async def status(token: str, *, tenant: str = tenant_id, identity: str = "CP-AUTH",
@@ -49,6 +50,9 @@ async def test_tokens_a_charger_presents_are_matched_by_the_rules_of_each_source
     assert await status(WILD) == "Accepted"
     assert await status("WIL_" + WILD[4:20]) == "Invalid"  # "_" is not a wildcard
     assert await status("WIL%" + WILD[4:20]) == "Invalid"
+    assert await status(SLASHED[:20]) == "Accepted"  # "/" is the escape character: it must stay literal
+    assert await status("OTHERTENANTCARD") == "Invalid"  # another tenant's command
+    assert await status("OTHERTENANTCARD", tenant=other_tenant) == "Accepted"
     assert await status("REFUSED1") == "Invalid"  # the charger refused that command
     assert await status("OLDSTART") == "Invalid"  # older than 15 minutes
     # The CSMS's own table answers with its status, case-insensitively; another tenant's rows count for nothing.

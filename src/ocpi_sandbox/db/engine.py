@@ -64,7 +64,7 @@ def _refuse_flush(session: Session, *_: Any) -> None:
 
 @event.listens_for(_ReadOnlySession, "do_orm_execute")
 def _refuse_writes(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    if state.is_insert or state.is_update or state.is_delete:  # a text() SELECT is not is_select: let it read
         raise RuntimeError("a read-only session cannot write: open this work in a session of the factory itself")
 
 

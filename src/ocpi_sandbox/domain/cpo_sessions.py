@@ -50,15 +50,17 @@ __all__ = ["may_open_session", "open_session", "update_session", "close_session"
 
 async def may_open_session(session: AsyncSession, event: TransactionStarted) -> bool:
     """Whether ``open_session`` could open a session for ``event``: it has a token, and its charger stands at a
-    location of a CPO party that has a registered eMSP. One read, so that the transactions no eMSP can own (a fleet
-    charging with local cards, a sandbox nobody registered with) cost no write transaction."""
+    location of a CPO party that has a registered eMSP, or holds a reservation (which goes ACTIVE whatever became
+    of its eMSP since). Cheap reads, so that the transactions no eMSP can own (a fleet charging with local cards, a
+    sandbox nobody registered with) cost no write transaction."""
     if not event.id_token:
         return False
     partner = await session.scalar(
         select(Partner.id).join(Location, Location.cpo_party_id == Partner.cpo_party_id)
         .join(Charger, Charger.location_id == Location.id)
         .where(Charger.identity == event.identity, Partner.state == PartnerState.REGISTERED).limit(1))
-    return partner is not None
+    return partner is not None or bool(await held_reservations.held(session, tenant_id=event.tenant_id,
+                                                                    identity=event.identity))
 
 
 async def open_session(session: AsyncSession, event: TransactionStarted) -> CpoSession | None:
