@@ -75,10 +75,10 @@ def read_only(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
     """A session of ``sessions`` for work that only reads, which refuses to write.
 
     On SQLite its transaction is deferred, not ``BEGIN IMMEDIATE``: it neither waits for the write lock nor holds
-    it, and in WAL mode it reads the last commit while a writer works. Every transaction that holds the write
-    lock makes all the others wait, and a transaction lasts as long as the event loop takes to come back to it
-    between statements: under a storm of thousands of token authorizations, reads that held the lock made every
-    CSMS write queue behind them (docs/performance.md, session 5). On PostgreSQL nothing changes but the refusal.
+    it, and in WAL mode it reads the last commit while a writer works. A transaction that holds the write lock
+    makes all the others wait, for as long as the event loop takes to come back to it between statements; token
+    checks, one or two per charger start, need not be among them (docs/performance.md, session 5). On PostgreSQL
+    nothing changes but the refusal.
     """
     engine = sessions.kw["bind"]
     reading = _reading_engines.get(engine)

@@ -31,8 +31,8 @@ from ..db.models import (
 )
 from .emsp_tokens import find_token_by_uid
 
-__all__ = ["RealTimeAuthorizer", "authorize_id_token", "STATUS_OF_ALLOWED", "same_id_token", "id_token_is", "id_token_params",
-           "IDTAG_16_LENGTH"]
+__all__ = ["RealTimeAuthorizer", "authorize_id_token", "STATUS_OF_ALLOWED", "same_id_token", "id_token_is",
+           "id_token_params", "IDTAG_16_LENGTH"]
 
 # An OCPP 1.6 idTag is a CiString20: a longer token reaches a 1.6 charger cut to this length, and comes back so.
 IDTAG_16_LENGTH = 20
@@ -51,7 +51,8 @@ def same_id_token(stored: str | None, presented: str | None) -> bool:
 
 def id_token_is(column: Any) -> ColumnElement[bool]:
     """``same_id_token`` as a SQL condition on a token column, with the bound parameters of ``id_token_params``."""
-    return or_(func.upper(column) == bindparam("token"), func.upper(column).like(bindparam("token_prefix"), escape="/"))
+    return or_(func.upper(column) == bindparam("token"),
+               func.upper(column).like(bindparam("token_prefix"), escape="/"))
 
 
 def id_token_params(presented: str) -> dict[str, str]:

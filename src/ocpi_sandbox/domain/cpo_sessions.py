@@ -45,8 +45,9 @@ from .emsp_tokens import find_token_by_uid
 from .pricing import price_session
 from .tariffs import tariff_from_ocpi
 
-__all__ = ["may_open_session", "open_session", "update_session", "close_session", "stamp", "reservation_period", "patch_session",
-           "session_snapshot", "tariff_of", "connector_tariff", "leave_reservation"]
+__all__ = ["may_open_session", "open_session", "update_session", "close_session", "stamp", "reservation_period",
+           "patch_session", "session_snapshot", "tariff_of", "connector_tariff", "leave_reservation"]
+
 
 async def may_open_session(session: AsyncSession, event: TransactionStarted) -> bool:
     """Whether ``open_session`` could open a session for ``event``: it has a token, and its charger stands at a
