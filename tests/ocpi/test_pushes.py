@@ -17,13 +17,6 @@ from tests.peers.registration import registered_emsp
 from tests.peers.waiting import eventually
 
 
-async def wait_for(predicate, timeout: float = 15.0) -> None:  # noqa: ANN001
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.05)
-
-
 async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: Sandbox):
     async with registered_emsp(sandbox, "2.2.1") as reg:
         party = reg.party["id"]
@@ -56,7 +49,7 @@ async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: S
         def pending_seen() -> bool:  # the session PUT was tried (and refused) at least once
             return any(r["method"] == "PUT" and "/sessions/" in r["path"] for r in reg.emsp.received)
 
-        await wait_for(pending_seen)
+        await eventually(pending_seen, 15, 0.05, "a session PUT refused")
 
         async def all_pending() -> list[dict] | None:
             # The CDR is made once the transaction's end has gone through the event bus: it may be queued a moment
@@ -67,21 +60,20 @@ async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: S
         waiting = await eventually(all_pending, 15, 0.05, "session PUT, CDR POST and EVSE PATCH pending")
         assert any(p["last_status"] == 503 for p in waiting)
         reg.emsp.down = False
-        await wait_for(lambda: any(m == "POST" for m, _, _ in reg.emsp.pushes))
-        await wait_for(lambda: len([p for p in reg.emsp.pushes if "/sessions/" in p[1]]) >= 2)
+        await eventually(lambda: any(m == "POST" for m, _, _ in reg.emsp.pushes), 15, 0.05, "the CDR POST")
+        await eventually(lambda: len([p for p in reg.emsp.pushes if "/sessions/" in p[1]]) >= 2, 15, 0.05,
+                         "two session pushes")
         session_pushes = [(m, body) for m, path, body in reg.emsp.pushes if "/sessions/" in path]
         assert session_pushes[0][0] == "PUT" and session_pushes[0][1]["status"] == "ACTIVE"
         assert session_pushes[-1][0] == "PATCH" and session_pushes[-1][1]["status"] == "COMPLETED"
         assert session_pushes[-1][1]["kwh"] == 9.0
         [cdr] = [body for m, _, body in reg.emsp.pushes if m == "POST"]
         assert cdr["total_energy"] == 9.0 and cdr["session_id"] == session_pushes[0][1]["id"]
+
         async def drained() -> bool:
             return not (await sandbox.api.get(pushes_api, params={"state": "pending"})).json()
 
-        deadline = asyncio.get_running_loop().time() + 30
-        while not await drained():
-            assert asyncio.get_running_loop().time() < deadline, "pushes still pending"
-            await asyncio.sleep(0.2)
+        await eventually(drained, 30, 0.2, "every push sent (none pending)")
         # The site was new to the eMSP: a Location PUT first, then its EVSE, then status PATCHes, in order.
         locations = [(m, path, body) for m, path, body in reg.emsp.pushes if "/locations/" in path]
         assert locations[0][0] == "PUT" and locations[0][2]["id"] == site["ocpi_id"]
@@ -96,4 +88,5 @@ async def test_session_and_cdr_pushes_survive_an_emsp_outage_in_order(sandbox: S
         assert next(p for p in delivered if p["kind"] == "session_put")["attempts"] >= 2
         again = await sandbox.api.post(f"{pushes_api}/{cdr_push['id']}/retry")
         assert again.status_code == 200 and again.json()["state"] == "pending"
-        await wait_for(lambda: len([1 for m, _, _ in reg.emsp.pushes if m == "POST"]) == 2)
+        await eventually(lambda: len([1 for m, _, _ in reg.emsp.pushes if m == "POST"]) == 2, 15, 0.05,
+                         "two CDR POSTs")

@@ -182,15 +182,16 @@ async def write_meter_batch(session: AsyncSession, samples: list[dict], transact
     Core executemany statements, not ORM units of work: at thousands of chargers this batch is the CSMS's
     main write, and ORM bookkeeping per row would cost more than the rows themselves.
     """
+    connection = await session.connection()
     if samples:
-        await (await session.connection()).execute(insert(CsmsMeterSample.__table__), samples)
+        await connection.execute(insert(CsmsMeterSample.__table__), samples)
     if transactions:
         table = CsmsTransaction.__table__
         statement = update(table).where(table.c.id == bindparam("pk")).values(
             meter_last_wh=bindparam("meter_last_wh"), charging_state=bindparam("charging_state"),
             seq_nos=bindparam("seq_nos"), offline_events=bindparam("offline_events"), updated_at=bindparam("now"))
         now = utcnow()
-        await (await session.connection()).execute(statement, [
+        await connection.execute(statement, [
             {"pk": t.pk, "meter_last_wh": t.meter_last_wh, "charging_state": t.charging_state, "seq_nos": t.seq_nos,
              "offline_events": t.offline_events, "now": now} for t in transactions])
     await session.commit()
